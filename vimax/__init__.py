@@ -1,0 +1,51 @@
+"""vimax: the Variational InfoMax (VIM) and Variational Information Bottleneck (VIB)
+objectives as PyTorch modules, and the tools to reproduce the VIM paper."""
+
+__version__ = "0.1.0"
+
+import logging as _logging
+
+from vimax.config import RunConfig
+from vimax.errors import CheckpointError, ConfigError, DataError, VimaxError
+from vimax.models import GaussianEncoder, GaussianPosterior, StochasticClassifier, build_classifier
+from vimax.objectives import (
+    ConfidencePenalty,
+    CrossEntropy,
+    Dropout,
+    LabelSmoothing,
+    ObjectiveOutput,
+    VariationalInfoMax,
+    VariationalInformationBottleneck,
+    build_objective,
+    gaussian_kl,
+    mmd,
+)
+from vimax.training import fit
+from vimax.training.load import load_run
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
+__all__ = [
+    "__version__",
+    "CheckpointError",
+    "ConfidencePenalty",
+    "ConfigError",
+    "CrossEntropy",
+    "DataError",
+    "Dropout",
+    "GaussianEncoder",
+    "GaussianPosterior",
+    "LabelSmoothing",
+    "ObjectiveOutput",
+    "RunConfig",
+    "StochasticClassifier",
+    "VariationalInfoMax",
+    "VariationalInformationBottleneck",
+    "VimaxError",
+    "build_classifier",
+    "build_objective",
+    "fit",
+    "gaussian_kl",
+    "load_run",
+    "mmd",
+]

@@ -1,0 +1,1 @@
+"""The work behind each ``vimax`` sub-command (these modules may print)."""

@@ -1,0 +1,35 @@
+"""``vimax train``: one run into a run folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from vimax.cli import add_run_options, run_config_from_args
+from vimax.training.loop import fit
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_options(parser)
+    parser.add_argument("--out", required=True, help="run folder to create")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = run_config_from_args(args)
+    metrics = fit(config, args.out, resume=args.resume)
+    print(format_metrics(metrics))
+    print(f"saved in {args.out}")
+    return 0
+
+
+def format_metrics(metrics: dict) -> str:
+    lines = [
+        f"test error        {100 * metrics['test_error']:.2f}%  (softmax averaged over samples)",
+        f"test error z=mean {100 * metrics['test_error_mean_z']:.2f}%",
+        f"validation error  {100 * metrics['val_error']:.2f}%",
+    ]
+    if metrics.get("rate_bits") is not None:
+        lines.append(f"rate {metrics['rate_bits']:.1f} bits, I(Z;Y) >= {metrics['izy_bits']:.3f} bits")
+    lines.append(f"{metrics['train_samples_per_s']:.0f} training samples/s, "
+                 f"{metrics['train_seconds']:.1f} s of training")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""Load a trained run back as a classifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from vimax.config import RunConfig, from_dict
+from vimax.errors import CheckpointError
+from vimax.models.classifier import StochasticClassifier, build_classifier
+from vimax.objectives.config import build_objective
+from vimax.training.run_folder import RunFolder
+
+__all__ = ["load_run", "load_run_config"]
+
+
+def load_run_config(run_dir: str | Path) -> tuple[RunConfig, dict]:
+    """The run's :class:`RunConfig` and the saved dataset summary (shape, classes, H(Y))."""
+    folder = RunFolder(run_dir)
+    if not folder.path.is_dir():
+        raise CheckpointError(f"{folder.path} is not a run folder")
+    saved = folder.read_json("config.json")
+    try:
+        config = from_dict(RunConfig, saved["config"], "config.json")
+        dataset = saved["dataset"]
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"{folder.path / 'config.json'} is not a vimax run config: "
+                              f"missing {error}") from None
+    return config, dataset
+
+
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> StochasticClassifier:
+    """The trained classifier of a finished run, in eval mode.
+
+    ``model(x)`` (x: pixels in [0, 1], shaped (B, C, H, W) as the dataset gives
+    them) returns the deterministic logits at z = mean; ``model.posterior(x)``,
+    ``model.sample_logits(x, L)`` and ``model.predict_proba(x, L)`` give the
+    stochastic view. The weights load with ``weights_only=True``: no code runs.
+    """
+    from vimax.safe_files import load_checkpoint
+
+    folder = RunFolder(run_dir)
+    config, dataset = load_run_config(folder.path)
+    if not folder.finished:
+        raise CheckpointError(f"{folder.path} has not finished training (no metrics.json)")
+    objective = build_objective(config.objective)
+    model = build_classifier(config.model, dataset["input_shape"], dataset["num_classes"],
+                             dropout=getattr(objective, "dropout_rate", 0.0))
+    state = load_checkpoint(folder.path / "model.pt", map_location="cpu")
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as error:
+        first = str(error).splitlines()[0]
+        raise CheckpointError(f"{folder.path / 'model.pt'} does not fit the run's model: {first}") from None
+    return model.to(device).eval()

@@ -1,0 +1,247 @@
+"""Training: one plain loop, read top to bottom.
+
+:func:`fit` builds everything from a :class:`~vimax.config.RunConfig`, trains
+for the configured epochs with a checkpoint after each, and writes the final
+figures. :func:`train_epoch` is the hot loop: batches are indexed from tensors
+preloaded on the device and the loss terms are summed on the device, so a step
+makes no host sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from vimax.data.base import Dataset, Split
+from vimax.data.config import load_dataset
+from vimax.errors import VimaxError
+from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.models.classifier import StochasticClassifier, build_classifier
+from vimax.objectives.config import build_objective
+from vimax.training.config import TrainConfig, learning_rate
+from vimax.training.ema import WeightAverage
+from vimax.training.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    from vimax.config import RunConfig
+
+__all__ = ["fit", "train_epoch", "resolve_device", "seed_everything", "TrainingDiverged"]
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingDiverged(VimaxError):
+    """The loss became NaN or infinite."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" is CUDA when available, else the CPU; "cuda" without CUDA is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise VimaxError("--device cuda was asked for but CUDA is not available; use --device auto")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
+    """The data order of an epoch, a function of (seed, epoch) only, so a resume repeats it."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=generator).to(device)
+
+
+def train_epoch(
+    model: StochasticClassifier,
+    objective: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train: Split,
+    config: TrainConfig,
+    epoch: int,
+    average: WeightAverage | None = None,
+) -> tuple[dict[str, float], int]:
+    """One pass over ``train`` (already on the model's device).
+
+    Returns the per-example means of the objective's parts and the number of
+    examples trained on. A last batch of fewer than 2 examples is dropped
+    (the MMD needs two).
+    """
+    model.train()
+    device = train.images.device
+    n, size = len(train), config.batch_size
+    steps = n // size + (1 if n % size >= 2 else 0)
+    order = epoch_order(n, config.seed, epoch, device)
+    sums: torch.Tensor | None = None
+    names: list[str] = []
+    show = config.progress if config.progress is not None else sys.stderr.isatty()
+    bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
+               disable=not show, mininterval=0.5)
+    samples = None if config.train_samples == 1 else config.train_samples
+    for step in range(steps):
+        index = order[step * size : (step + 1) * size]
+        x, y = train.images[index], train.labels[index]  # (B, C, H, W), (B,)
+        posterior = model.posterior(x)
+        z = posterior.rsample(samples) if objective.requires_posterior else posterior.mean
+        out = objective(model.decoder(z), y, posterior, z)
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        optimizer.step()
+        if average is not None:
+            average.update(model)
+        batch_sums = torch.stack(list(out.parts.values())) * y.shape[0]  # (P,)
+        if sums is None:
+            sums, names = batch_sums, list(out.parts)
+        else:
+            sums += batch_sums
+        bar.update()
+    bar.close()
+    seen = steps * size if n % size < 2 else n
+    means = (sums / seen).tolist() if sums is not None else []
+    return dict(zip(names, means)), seen
+
+
+def _evaluation_model(model: StochasticClassifier, average: WeightAverage | None):
+    """The weights to evaluate: the moving average when there is one."""
+    return average.swapped_in(model) if average is not None else contextlib.nullcontext(model)
+
+
+def _restore(state, model, optimizer, average) -> tuple[int, list[dict[str, Any]], float]:
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if average is not None:
+        average.load_state_dict(state["average"])
+    torch.set_rng_state(state["rng_torch"])
+    if torch.cuda.is_available() and state.get("rng_cuda") is not None:
+        torch.cuda.set_rng_state_all(state["rng_cuda"])
+    np.random.set_state(tuple(state["rng_numpy"]))
+    random.setstate(_as_tuple(state["rng_python"]))
+    return int(state["epoch"]), list(state["history"]), float(state["train_seconds"])
+
+
+def _as_tuple(value):
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _snapshot(epoch, model, optimizer, average, history, train_seconds) -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "average": average.state_dict() if average is not None else None,
+        "rng_torch": torch.get_rng_state(),
+        "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "rng_numpy": [np_state[0], torch.from_numpy(np_state[1].copy()), *np_state[2:]],
+        "rng_python": random.getstate(),
+        "history": history,
+        "train_seconds": train_seconds,
+    }
+
+
+def fit(
+    config: RunConfig,
+    out_dir: str | Path,
+    resume: bool = False,
+    dataset: Dataset | None = None,
+) -> dict[str, Any]:
+    """Train one run into ``out_dir`` and return its final metrics.
+
+    With ``resume``, continue from the folder's last checkpoint (the result is
+    the same as an uninterrupted run); a finished run is not trained again.
+    """
+    config.validate()
+    tc = config.train
+    folder = RunFolder(out_dir)
+    if resume and folder.finished:
+        logger.info("%s is finished already", folder.path)
+        return folder.read_json("metrics.json")
+    folder.check_can_start(config.to_dict(), resume)
+    device = resolve_device(tc.device)
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
+    dataset = dataset if dataset is not None else load_dataset(config.data)
+    folder.start(config.to_dict(), resume, dataset_summary(dataset))
+    seed_everything(tc.seed)
+    objective = build_objective(config.objective, dataset.label_entropy).to(device)
+    model = build_classifier(config.model, dataset.input_shape, dataset.num_classes,
+                             dropout=getattr(objective, "dropout_rate", 0.0)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas)
+    average = WeightAverage(model, tc.ema_decay) if tc.ema_decay > 0 else None
+    start, history, train_seconds = 0, [], 0.0
+    if resume and folder.has_checkpoint():
+        start, history, train_seconds = _restore(folder.load_checkpoint(), model, optimizer, average)
+        logger.info("resuming %s after epoch %d", folder.path, start)
+    train, val = dataset.train.to(device), dataset.val.to(device)
+    trained = 0
+    for epoch in range(start, tc.epochs):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(tc, epoch)
+        began = time.perf_counter()
+        terms, seen = train_epoch(model, objective, optimizer, train, tc, epoch, average)
+        train_seconds += time.perf_counter() - began
+        trained += seen
+        if not all(math.isfinite(v) for v in terms.values()):
+            raise TrainingDiverged(f"the loss became NaN or infinite in epoch {epoch + 1}; "
+                                   f"the last good checkpoint (epoch {epoch}) is kept in {folder.path}")
+        with _evaluation_model(model, average) as evaluated:
+            val_errors = error_rates(evaluated, val, tc.eval_samples, tc.eval_batch_size)
+        row = {"epoch": epoch + 1, "lr": learning_rate(tc, epoch), **terms,
+               "val_error": val_errors["error"], "val_error_mean_z": val_errors["error_mean_z"]}
+        history.append(row)
+        logger.info("epoch %d: %s", epoch + 1,
+                    ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
+        folder.write_history(history)
+        folder.save_checkpoint(_snapshot(epoch + 1, model, optimizer, average, history, train_seconds))
+    with _evaluation_model(model, average) as evaluated:
+        metrics = final_metrics(evaluated, dataset, objective, config, history, device)
+        model_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
+    metrics.update(train_seconds=train_seconds, epochs=tc.epochs,
+                   train_samples_per_s=(len(dataset.train) * tc.epochs) / max(train_seconds, 1e-9))
+    folder.finish(metrics, model_state)
+    return metrics
+
+
+def dataset_summary(dataset: Dataset) -> dict[str, Any]:
+    """What a saved run needs to rebuild its model without loading the data."""
+    return {"name": dataset.name, "input_shape": list(dataset.input_shape),
+            "num_classes": dataset.num_classes, "label_entropy": dataset.label_entropy,
+            "sizes": {"train": len(dataset.train), "val": len(dataset.val),
+                      "test": len(dataset.test)}}
+
+
+def final_metrics(model, dataset, objective, config, history, device) -> dict[str, Any]:
+    """Validation and test errors, and the information plane on the test split."""
+    tc = config.train
+    test = dataset.test.to(device)
+    val_errors = error_rates(model, dataset.val.to(device), tc.eval_samples, tc.eval_batch_size)
+    test_errors = error_rates(model, test, tc.eval_samples, tc.eval_batch_size)
+    metrics: dict[str, Any] = {
+        "test_error": test_errors["error"],
+        "test_error_1_sample": test_errors["error_1_sample"],
+        "test_error_mean_z": test_errors["error_mean_z"],
+        "val_error": val_errors["error"],
+        "val_error_mean_z": val_errors["error_mean_z"],
+    }
+    if objective.requires_posterior:
+        prior_std = getattr(objective, "prior_std", 1.0)
+        metrics.update(information_plane(model, test, prior_std, dataset.label_entropy,
+                                         tc.eval_samples, tc.eval_batch_size))
+    else:
+        metrics.update(rate_bits=None, izy_bits=None)
+    metrics["final_train_terms"] = {k: v for k, v in history[-1].items() if k != "epoch"}
+    return metrics

@@ -1,0 +1,109 @@
+"""The run folder: resolved config, checkpoints, per-epoch and final metrics.
+
+Layout of a run folder::
+
+    config.json      the resolved RunConfig, git revision, versions
+    checkpoint.pt    training state after the last finished epoch (removed when done)
+    metrics.jsonl    one JSON line per finished epoch
+    metrics.json     final figures; its presence marks the run as finished
+    model.pt         the final weights (state dict) used for the final figures
+
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import vimax
+from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_text
+from vimax.errors import CheckpointError, VimaxError
+
+__all__ = ["RunFolder", "git_revision"]
+
+CONFIG, CHECKPOINT, HISTORY, METRICS, MODEL = (
+    "config.json", "checkpoint.pt", "metrics.jsonl", "metrics.json", "model.pt",
+)
+
+
+def git_revision() -> str | None:
+    """The git commit of the vimax source tree, with "-dirty" if it has local changes."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("-dirty" if dirty else "")
+
+
+class RunFolder:
+    """Reads and writes the files of one run."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def finished(self) -> bool:
+        return (self.path / METRICS).is_file()
+
+    def has_checkpoint(self) -> bool:
+        return (self.path / CHECKPOINT).is_file()
+
+    def check_can_start(self, config: dict[str, Any], resume: bool) -> None:
+        """Refuse to write into a folder that holds something else (before any work is done)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise VimaxError(f"{self.path} exists and is not a folder")
+        if self.path.is_dir() and any(self.path.iterdir()) and not resume:
+            raise VimaxError(f"run folder {self.path} is not empty; pass --resume to continue "
+                             "it or choose another --out")
+        if resume and (self.path / CONFIG).is_file():
+            saved = self.read_json(CONFIG)["config"]
+            if saved != config:
+                raise VimaxError(f"{self.path} holds a run with another config; "
+                                 "resume it with the same settings or choose another --out")
+
+    def start(self, config: dict[str, Any], resume: bool, dataset: dict[str, Any]) -> None:
+        """Create the folder and write config.json; refuse to overwrite another run."""
+        self.check_can_start(config, resume)
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.path / CONFIG, {
+            "config": config,
+            "dataset": dataset,
+            "git_revision": git_revision(),
+            "vimax_version": vimax.__version__,
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+        })
+
+    def read_json(self, name: str) -> Any:
+        try:
+            return json.loads((self.path / name).read_text())
+        except (OSError, ValueError) as error:
+            raise CheckpointError(f"cannot read {self.path / name}: {error}") from None
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        atomic_save_checkpoint(state, self.path / CHECKPOINT)
+
+    def load_checkpoint(self) -> dict[str, Any]:
+        from vimax.safe_files import load_checkpoint
+
+        return load_checkpoint(self.path / CHECKPOINT)
+
+    def write_history(self, history: list[dict[str, Any]]) -> None:
+        lines = "".join(json.dumps(row) + "\n" for row in history)
+        atomic_write_text(self.path / HISTORY, lines)
+
+    def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor]) -> None:
+        """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint."""
+        atomic_save_checkpoint(model_state, self.path / MODEL)
+        atomic_write_json(self.path / METRICS, metrics)
+        (self.path / CHECKPOINT).unlink(missing_ok=True)
