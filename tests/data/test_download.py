@@ -1,0 +1,135 @@
+"""download() against a local HTTP server on 127.0.0.1 and file:// URLs: nothing leaves the machine."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from vimax.data.download import cache_dir, download, sha256_of
+from vimax.errors import DataError
+
+PAYLOAD = bytes(range(256)) * 40_000 + b"tail"  # ~10 MB: several read chunks
+PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
+HINT = "put blob.bin in /some/folder"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A static file server on 127.0.0.1 (a free port) serving tmp_path/'www'."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "blob.bin").write_bytes(PAYLOAD)
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def _dead_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/blob.bin"
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_http_happy_path(server, tmp_path):
+    dest = tmp_path / "out" / "sub" / "blob.bin"
+    assert download(f"{server}/blob.bin", dest, PAYLOAD_SHA) == dest
+    assert dest.read_bytes() == PAYLOAD
+    assert _leftovers(dest.parent) == ["blob.bin"]  # no temporary file left behind
+    assert sha256_of(dest) == PAYLOAD_SHA
+
+
+def test_mirrors_are_tried_in_order(server, tmp_path):
+    dest = tmp_path / "blob.bin"
+    urls = [_dead_url(), f"{server}/missing.bin", f"{server}/blob.bin"]
+    download(urls, dest, PAYLOAD_SHA.upper(), timeout=5)
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_checksum_mismatch_leaves_no_file(server, tmp_path):
+    dest = tmp_path / "out" / "blob.bin"
+    wrong = "0" * 64
+    with pytest.raises(DataError) as info:
+        download(f"{server}/blob.bin", dest, wrong, hint=HINT)
+    msg = str(info.value)
+    assert wrong in msg and PAYLOAD_SHA in msg and "blob.bin" in msg and "\n" not in msg
+    assert _leftovers(dest.parent) == []
+
+
+def test_mismatch_keeps_existing_good_file(server, tmp_path):
+    dest = tmp_path / "blob.bin"
+    dest.write_bytes(b"old content")
+    with pytest.raises(DataError, match="checksum mismatch"):
+        download(f"{server}/blob.bin", dest, "f" * 64)
+    assert dest.read_bytes() == b"old content"
+    assert _leftovers(tmp_path) == sorted(["blob.bin", "www"])
+
+
+def test_unreachable_url_gives_offline_error_with_hint(tmp_path):
+    dest = tmp_path / "blob.bin"
+    with pytest.raises(DataError) as info:
+        download([_dead_url(), _dead_url()], dest, PAYLOAD_SHA, timeout=5, hint=HINT)
+    msg = str(info.value)
+    assert "offline" in msg and HINT in msg and "2 mirror(s)" in msg and "\n" not in msg
+    assert _leftovers(tmp_path) == []
+
+
+def test_http_404_is_not_called_offline(server, tmp_path):
+    with pytest.raises(DataError) as info:
+        download(f"{server}/nope.bin", tmp_path / "nope.bin", PAYLOAD_SHA, hint=HINT)
+    assert "404" in str(info.value) and "offline" not in str(info.value)
+
+
+def test_timeout_gives_data_error(tmp_path):
+    """A server that accepts the connection but never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/blob.bin"
+        with pytest.raises(DataError, match="offline"):
+            download(url, tmp_path / "blob.bin", PAYLOAD_SHA, timeout=0.5, hint=HINT)
+    assert _leftovers(tmp_path) == []
+
+
+def test_file_url_and_bad_urls(tmp_path):
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"hello")
+    sha = hashlib.sha256(b"hello").hexdigest()
+    dest = tmp_path / "d" / "copy.bin"
+    download(["not a url", (tmp_path / "absent.bin").as_uri(), src.as_uri()], dest, sha)
+    assert dest.read_bytes() == b"hello"
+    with pytest.raises(DataError, match="no URL"):
+        download([], dest, sha)
+    with pytest.raises(DataError, match="ftp-ish"):
+        download("ftp-ish://x/y", tmp_path / "e.bin", sha)
+
+
+def test_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("VIMAX_CACHE", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("VIMAX_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / ".cache" / "vimax"
