@@ -67,7 +67,7 @@ class RunFolder:
                              "it or choose another --out")
         if resume and (self.path / CONFIG).is_file():
             saved = self.read_json(CONFIG)["config"]
-            if saved != config:
+            if saved != json.loads(json.dumps(config)):  # compare as JSON: tuples are lists
                 raise VimaxError(f"{self.path} holds a run with another config; "
                                  "resume it with the same settings or choose another --out")
 
