@@ -9,15 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 # Importing a loader module registers it in DATASETS.
-from vimax.data import digits, mnist  # noqa: F401
-
-# CIFAR-10 goes here: import `vimax.data.cifar10` above (it registers "cifar10"), add
-# `load_cifar10` to the imports and to __all__ below.
+from vimax.data import cifar10, digits, mnist  # noqa: F401
 from vimax.data.base import DATASETS, Dataset, Split
+from vimax.data.cifar10 import load_cifar10
 from vimax.data.digits import load_digits
 from vimax.data.mnist import load_mnist
 
-__all__ = ["DATASETS", "Dataset", "Split", "build_dataset", "load_digits", "load_mnist"]
+__all__ = [
+    "DATASETS", "Dataset", "Split", "build_dataset", "load_cifar10", "load_digits", "load_mnist",
+]
 
 
 def build_dataset(name: str, **kwargs: Any) -> Dataset:
