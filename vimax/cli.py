@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from vimax.errors import VimaxError
 
@@ -82,8 +83,15 @@ def run_config_from_args(args: argparse.Namespace):
     return from_dict(RunConfig, data).validate()
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line, like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"vimax: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vimax", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="vimax", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

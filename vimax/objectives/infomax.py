@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from vimax.errors import ConfigError
 from vimax.models.encoder import GaussianPosterior
 from vimax.objectives.divergences import KERNELS, gaussian_kl, mmd
 from vimax.objectives.output import ObjectiveOutput, classification_loss, information_terms
@@ -58,7 +59,9 @@ class VariationalInfoMax(nn.Module):
         self.beta = check_beta(beta)
         self.prior_std = check_prior_std(prior_std)
         if kernel not in KERNELS:
-            raise ValueError(f"unknown kernel {kernel!r}; choose one of: {', '.join(KERNELS)}")
+            raise ConfigError(f"unknown kernel {kernel!r}; choose one of: {', '.join(KERNELS)}")
+        if kernel_scale is not None and not (math.isfinite(kernel_scale) and kernel_scale > 0):
+            raise ConfigError(f"kernel_scale must be a finite number > 0, got {kernel_scale}")
         self.kernel = kernel
         self.kernel_scale = kernel_scale
         self.unbiased = unbiased
