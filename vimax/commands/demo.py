@@ -45,16 +45,13 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(DataConfig(name="digits"))
     print(f"vimax demo: {len(dataset.train)} training / {len(dataset.val)} validation / "
           f"{len(dataset.test)} test images of scikit-learn's 8x8 digits, {args.epochs} epochs")
-    rows = {}
-    logging.getLogger("vimax.training").setLevel(logging.WARNING)  # one line per run is enough
-    for name in OBJECTIVES:
-        run_dir = out / name
-        if (run_dir / "metrics.json").is_file():
-            print(f"  {name}: finished before, reading {run_dir} (delete it to retrain)")
-        else:
-            print(f"  training {name} ...")
-        rows[name] = fit(demo_config(name, args.epochs, args.device), run_dir, resume=True,
-                         dataset=dataset)
+    training_logger = logging.getLogger("vimax.training")
+    level = training_logger.level
+    training_logger.setLevel(logging.WARNING)  # one line per run is enough
+    try:
+        rows = {name: train_one(name, out, args, dataset) for name in OBJECTIVES}
+    finally:
+        training_logger.setLevel(level)
     table = format_table(rows)
     print(table)
     atomic_write_text(out / "demo.md", table + "\n")
@@ -63,9 +60,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_one(name: str, out: Path, args: argparse.Namespace, dataset) -> dict:
+    run_dir = out / name
+    if (run_dir / "metrics.json").is_file():
+        print(f"  {name}: finished before, reading {run_dir} (delete it to retrain)")
+    else:
+        print(f"  training {name} ...")
+    return fit(demo_config(name, args.epochs, args.device), run_dir, resume=True, dataset=dataset)
+
+
 def format_table(rows: dict[str, dict]) -> str:
     lines = [
-        "| objective | test error % | test error % (z = mean) | val error % | rate (bits) | I(Z;Y) >= (bits) | samples/s |",
+        "| objective | test error % | test error % (z = mean) | val error % | rate (bits) "
+        "| I(Z;Y) >= (bits) | samples/s |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, m in rows.items():
