@@ -1,0 +1,19 @@
+"""``vimax report``: write REPORT.md from saved results (nothing is trained)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", help="results folder of the sweeps (e.g. results)")
+    parser.add_argument("--out", help="report to write (default: RESULTS/REPORT.md); figures go beside it")
+    parser.add_argument("--profile", help="profile to report (default: the only one in RESULTS)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vimax.report import write_report
+
+    path = write_report(args.results, args.out, args.profile)
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,111 @@
+"""``vimax sweep``: run a grid of runs from a sweep file, resumably.
+
+Finished runs are never run again, so an interrupted sweep started again goes
+on where it stopped; each run's outcome is in ``<sweep dir>/records/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from vimax.cli import positive_int
+from vimax.sweep import BACKENDS, check_evaluation, expand, load_sweep, pending_runs, run_status, run_sweep
+from vimax.sweep.grid import RunSpec
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="sweep file (e.g. configs/table1.yaml)")
+    parser.add_argument("--profile", default="cpu", help="profile of the sweep file (default: cpu)")
+    parser.add_argument("--seeds", type=positive_int, help="run seeds 0..N-1 (default: the sweep file's)")
+    parser.add_argument("--jobs", type=positive_int, default=1, help="runs at a time (default: 1)")
+    parser.add_argument("--results", default="results", help="results folder (default: results)")
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help="local process pool (default) or Ray Tune (pip install 'vimax[ray]')")
+    parser.add_argument("--address", help="with --backend ray: an existing Ray cluster (e.g. auto)")
+    parser.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state; run nothing")
+    parser.add_argument("--max-runs", type=positive_int, help="stop after starting N new runs")
+    parser.add_argument("--no-evaluate", action="store_true", help="train only; skip the evaluation")
+    parser.add_argument("--skip-failed", action="store_true", help="do not retry runs recorded as failed")
+    parser.add_argument("--data-dir", help="folder with the data files, for every run")
+    parser.add_argument("--device", help="auto, cpu or cuda, for every run")
+
+
+def build_specs(args: argparse.Namespace) -> list[RunSpec]:
+    """The sweep file expanded under the command line's profile, seeds and overrides."""
+    sweep = load_sweep(args.config)
+    extra: dict[str, Any] = {}
+    if args.data_dir:
+        extra["data.data_dir"] = str(Path(args.data_dir).resolve())
+    if args.device:
+        extra["train.device"] = args.device
+    seeds = list(range(args.seeds)) if args.seeds else None
+    specs = expand(sweep, args.profile, Path(args.results).resolve(), seeds, args.only, extra,
+                   evaluate=not args.no_evaluate)
+    for spec in specs:
+        if spec.evaluation is not None and args.device:
+            spec.evaluation.setdefault("device", args.device)
+    return specs
+
+
+def print_plan(specs: list[RunSpec]) -> None:
+    statuses = [(spec, *run_status(spec)) for spec in specs]
+    width = max(len(spec.run_id) for spec in specs)
+    for spec, status, detail in statuses:
+        print(f"{spec.run_id:<{width}}  {status:<8} {detail}".rstrip())
+    counts = Counter(status for _, status, _ in statuses)
+    print(f"{len(specs)} runs in {specs[0].sweep_dir}: "
+          + ", ".join(f"{counts[s]} {s}" for s in ("done", "partial", "failed", "pending") if counts[s]))
+
+
+def _run(specs: list[RunSpec], todo: list[RunSpec], args: argparse.Namespace) -> list[dict[str, Any]]:
+    from tqdm.auto import tqdm
+
+    print(f"{len(specs)} runs, {len(specs) - len(pending_runs(specs))} finished; running {len(todo)} "
+          f"({args.backend} backend, {args.jobs} at a time) into {specs[0].sweep_dir}")
+    bar = tqdm(total=len(todo), unit="run", desc="sweep", dynamic_ncols=True)
+
+    def on_record(record: dict[str, Any]) -> None:
+        bar.update()
+        if record.get("status") != "done":
+            bar.write(f"failed: {record['run_id']}: {record.get('reason', '')}")
+
+    try:
+        return run_sweep(todo, args.backend, args.jobs, args.address, on_record)
+    finally:
+        bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    if not getattr(args, "verbose", False):
+        logging.getLogger("vimax.training").setLevel(logging.WARNING)
+    specs = build_specs(args)
+    if args.dry_run:
+        print_plan(specs)
+        return 0
+    check_evaluation(specs)
+    if args.backend == "ray":
+        from vimax.sweep.ray_backend import import_ray
+
+        import_ray()
+    todo = pending_runs(specs, args.max_runs, retry_failed=not args.skip_failed)
+    if not todo:
+        print(f"all {len(specs)} runs are finished in {specs[0].sweep_dir}")
+        return 0
+    try:
+        records = _run(specs, todo, args)
+    except KeyboardInterrupt:
+        print("vimax: sweep interrupted; finished runs are kept and the others resume when the same "
+              "command is run again")
+        return 130
+    failed = [r for r in records if r.get("status") != "done"]
+    remaining = len(pending_runs(specs, retry_failed=not args.skip_failed))
+    print(f"{len(records) - len(failed)} runs done, {len(failed)} failed "
+          f"(records in {specs[0].sweep_dir / 'records'}); {remaining} runs still to run")
+    for record in failed:
+        print(f"  {record['run_id']}: {record.get('reason', '')}")
+    return 1 if failed else 0

@@ -1,0 +1,117 @@
+"""REPORT.md: the paper's tables and figures beside ours, from saved results only."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from vimax.atomic import atomic_write_text
+from vimax.errors import VimaxError
+from vimax.report.cifar import cifar_section
+from vimax.report.collect import RunResult, collect, collect_records
+from vimax.report.format import Context, Section, claims_table, markdown_table
+from vimax.report.mnist_figures import fig1_section, fig2_section
+from vimax.report.stats import ALPHA
+from vimax.report.tables import table1_section, table2_section, table3_section
+
+__all__ = ["write_report", "render_report", "choose_profile", "SECTIONS"]
+
+logger = logging.getLogger(__name__)
+
+SECTIONS = (table1_section, table2_section, table3_section, fig1_section, fig2_section, cifar_section)
+TITLE = "# Reproducing “The Variational InfoMax Learning Objective”"
+
+
+def choose_profile(runs: list[RunResult], profile: str | None) -> str:
+    """The asked profile; else the only one in the results; several need a choice."""
+    found = sorted({run.profile for run in runs})
+    if profile is not None:
+        return profile
+    if len(found) > 1:
+        raise VimaxError(f"the results hold several profiles ({', '.join(found)}); choose one with --profile")
+    return found[0] if found else "none"
+
+
+def _duration(seconds: float) -> str:
+    hours, rest = divmod(int(round(seconds)), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any]],
+           profile: str) -> list[str]:
+    """Profile, sweeps, seeds, git revisions and wall time of the runs the report covers."""
+    finished = [run for run in runs if run.metrics is not None]
+    sweeps = Counter(run.sweep for run in runs)
+    done = Counter(run.sweep for run in finished)
+    revisions = Counter(run.git_revision or "unknown" for run in runs)
+    train = sum(run.value("metrics.train_seconds") or 0.0 for run in finished)
+    evaluation = sum(run.value("evaluation.seconds") or 0.0 for run in finished)
+    wall = sum(float(r.get("seconds") or 0.0) for r in records)
+    lines = [
+        TITLE, "",
+        f"Written by `vimax report` from the saved results in `{results_dir}` only (nothing is trained or "
+        "evaluated to write it). Ours: mean ± std over seeds (n seeds); a claim holds when VIM is better "
+        f"and Welch's t-test (unequal variances) gives p < {ALPHA} (not corrected for the number of "
+        "claims tested).", "",
+        f"- **Profile:** `{profile}`",
+        "- **Sweeps:** " + (", ".join(f"`{s}` ({done[s]} of {n} runs finished)"
+                                      for s, n in sorted(sweeps.items())) or "none"),
+        "- **Seeds:** " + (", ".join(str(s) for s in sorted({run.seed for run in finished})) or "none"),
+        "- **Git revisions of the runs:** " + (", ".join(f"`{rev}` ({n} runs)"
+                                                         for rev, n in revisions.most_common()) or "none"),
+        f"- **Total wall time:** {_duration(train + evaluation)} (training {_duration(train)}, evaluation "
+        f"{_duration(evaluation)}, summed over runs)"
+        + (f"; {_duration(wall)} of run time in the sweep records" if wall else ""),
+    ]
+    return lines
+
+
+def failures(records: list[dict[str, Any]]) -> list[str]:
+    failed = [r for r in records if r.get("status") == "failed"]
+    if not failed:
+        return []
+    rows = [[f"`{r.get('sweep')}`", f"`{r.get('run_id')}`", str(r.get("reason", "")).replace("|", "\\|")]
+            for r in failed]
+    return ["## Failed runs", "", *markdown_table(["sweep", "run", "reason"], rows), ""]
+
+
+def render_section(section: Section) -> list[str]:
+    lines = [f"## {section.title}", "", *section.body, ""]
+    if section.claims:
+        lines += ["### Does the paper's claim reproduce?", "",
+                  *(f"- {c.sentence}" for c in section.claims), ""]
+    return lines
+
+
+def render_report(results_dir: str | Path, out: str | Path, profile: str | None = None) -> str:
+    """The report's Markdown; writes its figures beside ``out``."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise VimaxError(f"results folder {results_dir} does not exist")
+    all_runs = collect(results_dir)
+    profile = choose_profile(all_runs, profile)
+    runs = [run for run in all_runs if run.profile == profile]
+    records = collect_records(results_dir, profile)
+    context = Context(Path(out), profile)
+    context.folder.mkdir(parents=True, exist_ok=True)
+    sections = [build(runs, context) for build in SECTIONS]
+    claims = [c for section in sections for c in section.claims]
+    summary = claims_table(claims) + [""] + [f"- {c.sentence}" for c in claims if c.comparison is None]
+    lines = [*header(results_dir, runs, records, profile), "",
+             "## Summary: does the paper's claim reproduce?", "",
+             *(summary if claims else ["Nothing has run yet."]), ""]
+    for section in sections:
+        lines += render_section(section)
+    lines += failures(records)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(results_dir: str | Path, out: str | Path | None = None, profile: str | None = None) -> Path:
+    """Write REPORT.md (atomically) and its PNG figures beside it; return its path."""
+    out = Path(out) if out is not None else Path(results_dir) / "REPORT.md"
+    text = render_report(results_dir, out, profile)
+    atomic_write_text(out, text)
+    logger.info("wrote %s", out)
+    return out

@@ -1,0 +1,184 @@
+"""Expand a sweep file into runs: one per (variant x axis point x seed).
+
+Each run gets a stable, readable id built from its variant, its axis values and
+its seed (``vim_sigma1_beta1e-03_seed0``) and a folder
+``RESULTS_DIR/<sweep name>/<profile>/<run id>/``. Every expanded
+:class:`~vimax.config.RunConfig` is checked before anything runs, and an error
+names the variant it comes from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vimax.config import RunConfig, from_dict
+from vimax.errors import ConfigError
+from vimax.sweep.sweep_file import SweepFile, Variant, merge, nest
+
+__all__ = ["RunSpec", "expand", "run_id", "format_value", "SHORT_NAMES"]
+
+logger = logging.getLogger(__name__)
+
+# how an axis is written in a run id; other axes use their last key ("train.lr" -> "lr")
+SHORT_NAMES = {"objective.prior_std": "sigma", "model.latent_dim": "K", "objective.name": ""}
+UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+@dataclass
+class RunSpec:
+    """One run of a sweep: everything a worker needs, and nothing it must import to read.
+
+    Attributes:
+        config: the run's RunConfig dict, as a config file would give it (checked;
+            fields left out take their defaults).
+        evaluation: evaluation settings ({} for the defaults), or None for no evaluation.
+        point: the run's axis values, by dotted key.
+    """
+
+    sweep: str
+    profile: str
+    variant: str
+    run_id: str
+    seed: int
+    config: dict[str, Any]
+    out_dir: str
+    evaluation: dict[str, Any] | None = None
+    point: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sweep_dir(self) -> Path:
+        """RESULTS_DIR/<sweep name>/<profile>: the folder of all runs of this sweep."""
+        return Path(self.out_dir).parent
+
+
+def format_value(key: str, value: Any) -> str:
+    """An axis value as written in a run id: betas as 1e-03, other numbers as %g."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)) and key.endswith("beta") and value > 0 and math.isfinite(value):
+        mantissa, exponent = f"{value:e}".split("e")
+        return f"{float(mantissa):g}e{exponent}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "-".join(format_value(key, v) for v in value)
+    return UNSAFE.sub("-", str(value))
+
+
+def run_id(variant: str, point: dict[str, Any], seed: int) -> str:
+    """``<variant>_<axis><value>..._seed<seed>``."""
+    parts = [variant]
+    for key, value in point.items():
+        short = SHORT_NAMES.get(key, key.rsplit(".", 1)[-1])
+        parts.append(f"{short}{format_value(key, value)}")
+    parts.append(f"seed{seed}")
+    return "_".join(parts)
+
+
+def _evaluation(setting: Any, where: str) -> dict[str, Any] | None:
+    if setting is None or setting is False:
+        return None
+    if setting is True:
+        return {"progress": False}
+    if isinstance(setting, dict):
+        return {"progress": False, **setting}
+    raise ConfigError(f"{where}: evaluate must be true, false or a mapping of settings, got {setting!r}")
+
+
+def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """A profile's (or a profile's variant entry's) config overrides, without its special keys."""
+    return {k: v for k, v in settings.items() if k not in ("axes", "evaluate", "variants")}
+
+
+def _check(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """Build and check the RunConfig; return ``data`` (the run is built from it like a config file)."""
+    try:
+        from_dict(RunConfig, data).validate()
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    return data
+
+
+def _variant_runs(sweep: SweepFile, profile: str, variant: Variant, seeds: list[int],
+                  results_dir: Path, extra: dict[str, Any]) -> list[RunSpec]:
+    settings = sweep.profiles[profile]
+    own = (settings.get("variants") or {}).get(variant.name, {})  # this profile's changes to the variant
+    where = f"sweep {sweep.name!r}, profile {profile!r}, variant {variant.name!r}"
+    profile_axes = {**(settings.get("axes") or {}), **(own.get("axes") or {})}
+    axes = {key: profile_axes.get(key, values) for key, values in variant.axes.items()}
+    evaluate = own.get("evaluate", variant.evaluate)
+    if evaluate is None:
+        evaluate = settings.get("evaluate", sweep.evaluate)
+    evaluation = _evaluation(evaluate, where)
+    common = merge(merge(sweep.base, nest(_overrides(settings), where)), variant.overrides)
+    common = merge(common, nest(_overrides(own), where))
+    specs = []
+    for values in itertools.product(*axes.values()):
+        point = dict(zip(axes, values))
+        config = merge(common, nest(point, where))
+        config.setdefault("train", {}).setdefault("progress", False)
+        for seed in seeds:
+            seeded = merge(merge(config, {"train": {"seed": seed}}), extra)
+            rid = run_id(variant.name, point, seed)
+            specs.append(RunSpec(sweep.name, profile, variant.name, rid, seed,
+                                 _check(seeded, f"{where}, run {rid}"),
+                                 str(results_dir / sweep.name / profile / rid), evaluation, point))
+    return specs
+
+
+def _deduplicate(specs: list[RunSpec]) -> list[RunSpec]:
+    """Drop a run whose config and evaluation repeat an earlier one's (overlapping variants)."""
+    seen: dict[str, str] = {}
+    kept = []
+    for spec in specs:
+        resolved = from_dict(RunConfig, spec.config).to_dict()
+        key = json.dumps([resolved, spec.evaluation], sort_keys=True)
+        if key in seen:
+            logger.debug("%s repeats %s; it is run once", spec.run_id, seen[key])
+            continue
+        seen[key] = spec.run_id
+        kept.append(spec)
+    ids = [s.run_id for s in kept]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ConfigError(f"run id {repeated[0]!r} names two different runs; rename a variant")
+    return kept
+
+
+def expand(sweep: SweepFile, profile: str, results_dir: str | Path, seeds: list[int] | None = None,
+           only: list[str] | None = None, extra: dict[str, Any] | None = None,
+           evaluate: bool = True) -> list[RunSpec]:
+    """All runs of ``sweep`` under ``profile``, checked, in grid order.
+
+    Args:
+        seeds: the seeds to run (default: the sweep file's).
+        only: run only these variants (names from the grid).
+        extra: overrides applied to every run last (e.g. ``{"data": {"data_dir": ...}}``).
+        evaluate: False turns the evaluation off for every run.
+    """
+    if profile not in sweep.profiles:
+        known = ", ".join(sorted(sweep.profiles)) or "none"
+        raise ConfigError(f"sweep {sweep.name!r} has no profile {profile!r}; its profiles: {known}")
+    variants = sweep.grid
+    if only:
+        names = {v.name for v in variants}
+        unknown = [name for name in only if name not in names]
+        if unknown:
+            raise ConfigError(f"sweep {sweep.name!r} has no variant {unknown[0]!r}; "
+                              f"its variants: {', '.join(v.name for v in variants)}")
+        variants = [v for v in variants if v.name in only]
+    extra = nest(extra or {}, "extra overrides")
+    specs = [spec for variant in variants
+             for spec in _variant_runs(sweep, profile, variant, seeds or sweep.seeds, Path(results_dir),
+                                       extra)]
+    if not evaluate:
+        for spec in specs:
+            spec.evaluation = None
+    return _deduplicate(specs)
