@@ -7,6 +7,7 @@ import logging as _logging
 
 from vimax.config import RunConfig
 from vimax.errors import CheckpointError, ConfigError, DataError, VimaxError
+from vimax.evaluate.run import evaluate_run
 from vimax.models import GaussianEncoder, GaussianPosterior, StochasticClassifier, build_classifier
 from vimax.objectives import (
     ConfidencePenalty,
@@ -44,6 +45,7 @@ __all__ = [
     "VimaxError",
     "build_classifier",
     "build_objective",
+    "evaluate_run",
     "fit",
     "gaussian_kl",
     "load_run",

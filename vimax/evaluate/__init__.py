@@ -1,5 +1,21 @@
 """Evaluation of trained runs: accuracy, robustness, representation quality."""
 
 from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, carlini_wagner_l2, robustness
+from vimax.evaluate.latent_plot import latent_plot
+from vimax.evaluate.representation import cluster_accuracy, hoyer, representation_quality
+from vimax.evaluate.run import EvaluationConfig, evaluate_run
 
-__all__ = ["error_rates", "information_plane"]
+__all__ = [
+    "CarliniWagnerConfig",
+    "EvaluationConfig",
+    "carlini_wagner_l2",
+    "cluster_accuracy",
+    "error_rates",
+    "evaluate_run",
+    "hoyer",
+    "information_plane",
+    "latent_plot",
+    "representation_quality",
+    "robustness",
+]

@@ -1,0 +1,90 @@
+"""``vimax evaluate`` end to end on a short digits run, and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vimax.cli import main
+from vimax.config import RunConfig
+from vimax.data.config import DataConfig
+from vimax.models.classifier import ModelConfig
+from vimax.objectives.config import ObjectiveConfig
+from vimax.training import TrainConfig, fit
+
+KEYS = {
+    "accuracy": {"test_error", "test_error_1_sample", "test_error_mean_z", "samples"},
+    "robustness": {"attack", "attacked_model", "source", "target", "images_considered",
+                   "images_attacked", "success_rate", "l2", "l1", "l1_255", "linf", "per_image",
+                   "seconds", "units_note"},
+    "representation": {"ari", "cluster_accuracy", "nmi", "hoyer", "kmeans"},
+    "information": {"rate_bits", "izy_bits"},
+}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "digits_vim"
+    config = RunConfig(
+        data=DataConfig(name="digits"),
+        model=ModelConfig(hidden=(64, 64), latent_dim=2),
+        objective=ObjectiveConfig(name="vim"),
+        train=TrainConfig(epochs=2, lr=1e-3, device="cpu", progress=False, threads=1),
+    )
+    fit(config, out)
+    return out
+
+
+@pytest.mark.slow
+def test_evaluate_end_to_end(run_dir, capsys):
+    before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
+    code = main(["-q", "evaluate", str(run_dir), "--attack-images", "3", "--attack-steps", "30",
+                 "--binary-search-steps", "2", "--samples", "4"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "test error" in printed and "CW-L2 0 -> 1" in printed and "ARI" in printed
+    result = json.loads((run_dir / "evaluation.json").read_text())
+    assert {"run", "accuracy", "robustness", "representation", "information", "plots",
+            "seconds"} <= set(result)
+    for section, keys in KEYS.items():
+        assert keys <= set(result[section]), section
+    assert result["accuracy"]["samples"] == 4
+    attack = result["robustness"]
+    assert attack["images_considered"] == 3 and attack["attacked_model"] == "mean_z"
+    assert attack["attack"]["steps"] == 30 and attack["attack"]["binary_search_steps"] == 2
+    assert len(attack["per_image"]) == 3
+    assert result["information"]["rate_bits"] > 0
+    assert result["plots"] == ["latent.png"]
+    assert (run_dir / "latent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    after = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
+    assert set(after) == set(before) | {"evaluation.json", "latent.png"}
+    assert all(after[name] == mtime for name, mtime in before.items()
+               if name not in ("evaluation.json", "latent.png"))
+
+
+def test_evaluate_without_attack(run_dir, capsys):
+    assert main(["-q", "evaluate", str(run_dir), "--no-attack", "--samples", "2"]) == 0
+    result = json.loads((run_dir / "evaluation.json").read_text())
+    assert result["robustness"] is None
+    assert "CW-L2" not in capsys.readouterr().out
+
+
+def test_bad_run_dir_exits_2(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "is not a run folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["evaluate", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vimax: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_bad_attack_classes_exit_2(run_dir, capsys):
+    assert main(["-q", "evaluate", str(run_dir), "--source", "3", "--target", "3"]) == 2
+    assert "must differ" in capsys.readouterr().err
+
+
+def test_bad_attack_classes_leave_the_folder_untouched(tmp_path, run_dir):
+    before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
+    assert main(["-q", "evaluate", str(run_dir), "--target", "10"]) == 2
+    assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()} == before

@@ -1,0 +1,186 @@
+"""Evaluate a finished run: every figure of §4.1 into ``evaluation.json``.
+
+:func:`evaluate_run` loads a run folder's model and dataset and writes, beside
+them, ``evaluation.json`` and ``latent.png``; nothing else in the folder is
+touched. The JSON holds (null where a figure is undefined)::
+
+    run             the run folder
+    accuracy        test_error (softmax averaged over `samples` draws of z),
+                    test_error_1_sample, test_error_mean_z, samples      (Table 1)
+    robustness      CW-L2 targeted attack, see carlini_wagner.robustness (Table 2)
+    representation  ari, cluster_accuracy, nmi, hoyer, kmeans            (Table 3)
+    information     rate_bits, izy_bits (null for deterministic baselines)
+    plots           file names written in the run folder                (Fig. 2)
+    seconds         wall time of the whole evaluation
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vimax.atomic import atomic_write_json
+from vimax.data.base import Dataset
+from vimax.data.config import load_dataset
+from vimax.errors import ConfigError, DataError
+from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes, robustness
+from vimax.evaluate.latent_plot import latent_plot
+from vimax.evaluate.representation import mean_embeddings, representation_quality
+from vimax.objectives.config import build_objective
+
+__all__ = ["EvaluationConfig", "evaluate_run", "EVALUATION", "LATENT_PLOT"]
+
+logger = logging.getLogger(__name__)
+
+EVALUATION, LATENT_PLOT = "evaluation.json", "latent.png"
+
+
+@dataclass
+class EvaluationConfig:
+    """What :func:`evaluate_run` measures and how.
+
+    Attributes:
+        samples: L, draws of z whose softmax is averaged for the test error.
+        attack: run the Carlini-Wagner attack (Table 2).
+        attack_images: the first this many test images of class ``source``.
+        source: the class attacked (0 in the paper).
+        target: the class the adversarial must reach (1 in the paper).
+        attack_averaged: attack the softmax averaged over ``samples`` fixed
+            draws of z instead of the deterministic classifier at z = mean.
+        carlini_wagner: the attack's own settings.
+        n_clusters: k of k-means (10 in the paper).
+        kmeans_n_init: k-means restarts.
+        random_state: seed of k-means.
+        seed: seeds torch before the sampled figures, so they repeat.
+        data_dir: overrides the data folder saved in the run's config.
+        device: "auto", "cpu" or "cuda".
+        batch_size: images per evaluation batch.
+        plot: write the latent plot (Fig. 2).
+        progress: progress bar over attacked images (None: when stderr is a terminal).
+    """
+
+    samples: int = 12
+    attack: bool = True
+    attack_images: int = 10
+    source: int = 0
+    target: int = 1
+    attack_averaged: bool = False
+    carlini_wagner: CarliniWagnerConfig = field(default_factory=CarliniWagnerConfig)
+    n_clusters: int = 10
+    kmeans_n_init: int = 10
+    random_state: int = 0
+    seed: int = 0
+    data_dir: str | None = None
+    device: str = "auto"
+    batch_size: int = 1000
+    plot: bool = True
+    progress: bool | None = None
+
+    def validate(self) -> EvaluationConfig:
+        if self.samples < 1:
+            raise ConfigError(f"samples must be >= 1, got {self.samples}")
+        if self.attack_images < 1:
+            raise ConfigError(f"attack images must be >= 1, got {self.attack_images}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+        self.carlini_wagner.validate()
+        return self
+
+
+def _load_data(config, summary: dict[str, Any], data_dir: str | None) -> Dataset:
+    """The run's dataset from its saved config; refuse one that does not fit the model."""
+    data_config = config.data if data_dir is None else dataclasses.replace(config.data, data_dir=data_dir)
+    dataset = load_dataset(data_config)
+    saved = (summary.get("name"), list(summary.get("input_shape", [])), summary.get("num_classes"))
+    found = (dataset.name, list(dataset.input_shape), dataset.num_classes)
+    if saved != found:
+        raise DataError(f"the dataset loaded ({found}) is not the one the run was trained on ({saved})")
+    return dataset
+
+
+def _title(config, accuracy: dict[str, Any], representation: dict[str, Any]) -> str:
+    objective = config.objective
+    hyper = ", ".join(f"{name}={value:g}" for name, value in
+                      (("beta", objective.beta), ("sigma", objective.prior_std)) if value is not None)
+    name = objective.name.upper() + (f" ({hyper})" if hyper else "")
+    return (f"{name}: test error {100 * accuracy['test_error']:.2f}%, "
+            f"ARI {representation['ari']:.3f}, Hoyer {representation['hoyer']:.3f}")
+
+
+def evaluate_run(
+    run_dir: str | Path, settings: EvaluationConfig | None = None, dataset: Dataset | None = None
+) -> dict[str, Any]:
+    """Evaluate the finished run in ``run_dir`` and write ``evaluation.json`` there (atomically).
+
+    ``dataset`` skips loading the run's dataset (it must be the same one).
+    Returns the dict written; see the module docstring for its keys.
+    """
+    # imported here: vimax.training imports vimax.evaluate.accuracy
+    from vimax.training.load import load_run, load_run_config
+    from vimax.training.loop import resolve_device
+
+    settings = (settings or EvaluationConfig()).validate()
+    began = time.perf_counter()
+    run_dir = Path(run_dir)
+    config, summary = load_run_config(run_dir)
+    device = resolve_device(settings.device)
+    model = load_run(run_dir, device)
+    dataset = dataset if dataset is not None else _load_data(config, summary, settings.data_dir)
+    test = dataset.test
+    if settings.attack:  # before any work, so a bad class leaves the folder untouched
+        check_attack_classes(dataset.num_classes, settings.source, settings.target,
+                             settings.attack_images)
+    torch.manual_seed(settings.seed)
+
+    errors = error_rates(model, test, settings.samples, settings.batch_size)
+    accuracy = {"test_error": errors["error"], "test_error_1_sample": errors["error_1_sample"],
+                "test_error_mean_z": errors["error_mean_z"], "samples": settings.samples}
+    logger.info("test error %.2f%% (%d samples)", 100 * accuracy["test_error"], settings.samples)
+
+    objective = build_objective(config.objective, summary.get("label_entropy"))
+    information: dict[str, Any] = {"rate_bits": None, "izy_bits": None}
+    if objective.requires_posterior:
+        label_entropy = summary.get("label_entropy", dataset.label_entropy)
+        information = information_plane(model, test, getattr(objective, "prior_std", 1.0),
+                                        label_entropy, settings.samples, settings.batch_size)
+
+    embeddings = mean_embeddings(model, test, settings.batch_size)  # (N, K)
+    representation = representation_quality(embeddings, test.labels, settings.n_clusters,
+                                             settings.random_state, settings.kmeans_n_init)
+    logger.info("ARI %.3f, cluster accuracy %.3f, Hoyer %.3f", representation["ari"],
+                representation["cluster_accuracy"], representation["hoyer"])
+
+    plots = []
+    if settings.plot:
+        latent_plot(embeddings, test.labels, run_dir / LATENT_PLOT,
+                    _title(config, accuracy, representation))
+        plots.append(LATENT_PLOT)
+
+    attack = None
+    if settings.attack:
+        attack = robustness(model, test, settings.carlini_wagner, settings.source, settings.target,
+                            settings.attack_images,
+                            settings.samples if settings.attack_averaged else None,
+                            settings.progress)
+
+    result = {
+        "run": str(run_dir),
+        "objective": config.objective.name,
+        "accuracy": accuracy,
+        "robustness": attack,
+        "representation": representation,
+        "information": {"rate_bits": information["rate_bits"], "izy_bits": information["izy_bits"]},
+        "plots": plots,
+        "settings": dataclasses.asdict(settings),
+        "seconds": time.perf_counter() - began,
+    }
+    atomic_write_json(run_dir / EVALUATION, result)
+    logger.info("wrote %s", run_dir / EVALUATION)
+    return result
