@@ -1,13 +1,17 @@
 """Atomic file writes: write a temporary file in the same folder, flush, fsync, rename.
 
 A kill at any moment leaves either the previous good file or the new one,
-never a half-written file.
+never a half-written file. The temporary file of a killed writer
+(``.<name>.<host>-<pid>.<random>.tmp``) stays behind until the next write of the
+same file on the same host, which removes it once its process is gone.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +26,9 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -35,6 +41,44 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", platform.node()) or "host"
+_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9-]*)-(?P<pid>[0-9]+)\.[^.]+\.tmp$")
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporaries of ``path`` left by killed writers: this host's, whose process is gone."""
+    if os.name != "posix":  # os.kill(pid, 0) probes a process only on POSIX
+        return
+    prefix = f".{path.name}."
+    try:
+        entries = [e.name for e in os.scandir(path.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for name in entries:
+        owner = _OWNER.match(name[len(prefix):])
+        if owner is None or owner["host"] != _HOST or _alive(int(owner["pid"])):
+            continue
+        try:
+            os.unlink(path.parent / name)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]
+    except OSError:  # no /proc (not Linux), or it ended meanwhile
+        return True
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

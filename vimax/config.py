@@ -79,7 +79,11 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             return value
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an int of hundreds of digits
+                raise ConfigError(f"{where}: an integer of {value.bit_length()} bits is too large "
+                                  "for a float") from None
     elif hint is str:
         if isinstance(value, str):
             return value
@@ -108,6 +112,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as error:
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not a text file ({error.reason} at byte {error.start})") from None
     try:
         if path.suffix in (".yaml", ".yml"):
             data = _yaml_load(text)
@@ -158,7 +164,7 @@ def _parse_scalar(text: str) -> Any:
 
     try:
         return _yaml_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date like 2001-13-45
         return text
 
 

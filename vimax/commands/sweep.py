@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from vimax.cli import positive_int
+from vimax.errors import ConfigError
 from vimax.sweep import BACKENDS, check_evaluation, expand, load_sweep, pending_runs, run_status, run_sweep
 from vimax.sweep.grid import RunSpec
+from vimax.sweep.runner import record_if_finished
+from vimax.sweep.sweep_file import parse_seeds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +46,12 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
         extra["data.data_dir"] = str(Path(args.data_dir).resolve())
     if args.device:
         extra["train.device"] = args.device
-    seeds = list(range(args.seeds)) if args.seeds else None
-    specs = expand(sweep, args.profile, Path(args.results).resolve(), seeds, args.only, extra,
+    seeds = parse_seeds(args.seeds, "--seeds") if args.seeds else None
+    results = Path(args.results).resolve()
+    above = next((p for p in (results, *results.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ConfigError(f"--results {args.results}: {above} is not a folder")
+    specs = expand(sweep, args.profile, results, seeds, args.only, extra,
                    evaluate=not args.no_evaluate)
     for spec in specs:
         if spec.evaluation is not None and args.device:
@@ -92,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         from vimax.sweep.ray_backend import import_ray
 
         import_ray()
+    for spec in specs:
+        record_if_finished(spec)  # a run finished by a killed sweep may lack its record
     todo = pending_runs(specs, args.max_runs, retry_failed=not args.skip_failed)
     if not todo:
         print(f"all {len(specs)} runs are finished in {specs[0].sweep_dir}")

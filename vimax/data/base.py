@@ -79,7 +79,7 @@ def _as_images(x: np.ndarray, name: str) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0)
     if not np.issubdtype(x.dtype, np.floating):
         raise DataError(f"{name}: images must be uint8 or float, got {x.dtype}")
-    if x.size and (np.nanmin(x) < 0.0 or np.nanmax(x) > 1.0 or np.isnan(x).any()):
+    if x.size and (np.isnan(x).any() or x.min() < 0.0 or x.max() > 1.0):  # NaN first: no warnings
         raise DataError(f"{name}: float images must lie in [0, 1]")
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 

@@ -72,9 +72,13 @@ def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
             or data.shape[1] != 3 * _SIDE * _SIDE:
         what = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise DataError(f"{path}: 'data' must be a uint8 array (n, 3072), got {what}")
-    y = np.asarray(labels) if isinstance(labels, (list, tuple, np.ndarray)) else None
+    try:
+        y = np.asarray(labels) if isinstance(labels, (list, tuple, np.ndarray)) else None
+    except ValueError:  # a ragged list, [[1, 2], [3]]
+        y = None
     if y is None or y.dtype.kind not in "iu":
-        raise DataError(f"{path}: 'labels' must be a list of integers, got {labels!r:.40}")
+        got = " ".join(repr(labels).split())[:40]  # one line, also for an array's repr
+        raise DataError(f"{path}: 'labels' must be a list of integers, got {got}")
     if y.shape != (data.shape[0],):
         raise DataError(f"{path}: expected {data.shape[0]} labels, got shape {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= len(CLASSES)):
@@ -285,5 +289,6 @@ def load_cifar10(data_dir: str | None = None, val_size: int = 5000, download: bo
         if found is None:  # pragma: no cover - a download either lands its file or raises
             raise DataError(f"CIFAR-10 is still missing after downloading; {_wanted(folder)}")
     (x_train, y_train, x_test, y_test), source = found
-    log.info("loaded CIFAR-10 from %s", source)
-    return make_dataset("cifar10", x_train, y_train, x_test, y_test, len(CLASSES), val_size, source)
+    dataset = make_dataset("cifar10", x_train, y_train, x_test, y_test, len(CLASSES), val_size, source)
+    log.info("loaded CIFAR-10 from %s", source)  # once checked: a refused file is one error line
+    return dataset

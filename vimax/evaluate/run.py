@@ -90,6 +90,8 @@ class EvaluationConfig:
             raise ConfigError(f"attack images must be >= 1, got {self.attack_images}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
         self.carlini_wagner.validate()
         return self
 

@@ -36,11 +36,21 @@ def gaussian_kl(mean: torch.Tensor, std: torch.Tensor, prior_std: float = 1.0) -
     return kl.sum(dim=-1)
 
 
-def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """||a_i - b_j||^2 for a (N, K) and b (M, K), as an (N, M) matrix, clamped at 0."""
-    a2 = a.pow(2).sum(-1, keepdim=True)  # (N, 1)
-    b2 = b.pow(2).sum(-1, keepdim=True).transpose(0, 1)  # (1, M)
-    return (a2 + b2 - 2.0 * a @ b.transpose(0, 1)).clamp_min_(0.0)  # (N, M)
+def squared_distances(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    a_sq: torch.Tensor | None = None,
+    b_sq: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """||a_i - b_j||^2 = ||a_i||^2 + ||b_j||^2 - 2 a_i.b_j for a (N, K) and b (M, K).
+
+    Returns an (N, M) matrix, clamped at 0. ``a_sq`` (N,) and ``b_sq`` (M,), the
+    squared norms, may be passed in when already computed.
+    """
+    a_sq = a.pow(2).sum(-1) if a_sq is None else a_sq  # (N,)
+    b_sq = b.pow(2).sum(-1) if b_sq is None else b_sq  # (M,)
+    norms = a_sq.unsqueeze(1) + b_sq.unsqueeze(0)  # (N, M)
+    return torch.addmm(norms, a, b.transpose(0, 1), alpha=-2.0).clamp_min_(0.0)  # (N, M)
 
 
 def imq_kernel(sq_dist: torch.Tensor, scale: float) -> torch.Tensor:
@@ -90,9 +100,10 @@ def mmd(
     if c <= 0:
         raise ValueError(f"kernel scale must be > 0, got {c}")
     n, m = x.shape[0], y.shape[0]
-    k_xx = k(squared_distances(x, x), c)  # (N, N)
-    k_yy = k(squared_distances(y, y), c)  # (M, M)
-    k_xy = k(squared_distances(x, y), c)  # (N, M)
+    x_sq, y_sq = x.pow(2).sum(-1), y.pow(2).sum(-1)  # (N,), (M,): each norm computed once
+    k_xx = k(squared_distances(x, x, x_sq, x_sq), c)  # (N, N)
+    k_yy = k(squared_distances(y, y, y_sq, y_sq), c)  # (M, M)
+    k_xy = k(squared_distances(x, y, x_sq, y_sq), c)  # (N, M)
     if unbiased:
         if n < 2 or m < 2:
             raise ValueError("the unbiased MMD needs at least 2 samples on each side")

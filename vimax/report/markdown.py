@@ -95,7 +95,11 @@ def render_report(results_dir: str | Path, out: str | Path, profile: str | None 
     runs = [run for run in all_runs if run.profile == profile]
     records = collect_records(results_dir, profile)
     context = Context(Path(out), profile)
-    context.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        context.folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. --out below a file
+        raise VimaxError(f"cannot create the report's folder {context.folder}: "
+                         f"{error.strerror or error}") from None
     sections = [build(runs, context) for build in SECTIONS]
     claims = [c for section in sections for c in section.claims]
     summary = claims_table(claims) + [""] + [f"- {c.sentence}" for c in claims if c.comparison is None]
@@ -111,6 +115,8 @@ def render_report(results_dir: str | Path, out: str | Path, profile: str | None 
 def write_report(results_dir: str | Path, out: str | Path | None = None, profile: str | None = None) -> Path:
     """Write REPORT.md (atomically) and its PNG figures beside it; return its path."""
     out = Path(out) if out is not None else Path(results_dir) / "REPORT.md"
+    if out.is_dir():
+        raise VimaxError(f"the report {out} is a folder; give a file name such as {out / 'REPORT.md'}")
     text = render_report(results_dir, out, profile)
     atomic_write_text(out, text)
     logger.info("wrote %s", out)

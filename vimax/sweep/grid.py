@@ -9,6 +9,7 @@ names the variant it comes from.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -62,7 +63,7 @@ def format_value(key: str, value: Any) -> str:
     """An axis value as written in a run id: betas as 1e-03, other numbers as %g."""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, (int, float)) and key.endswith("beta") and value > 0 and math.isfinite(value):
+    if isinstance(value, (int, float)) and key.endswith("beta") and value > 0 and _is_finite(value):
         mantissa, exponent = f"{value:e}".split("e")
         return f"{float(mantissa):g}e{exponent}"
     if isinstance(value, float):
@@ -70,6 +71,13 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "-".join(format_value(key, v) for v in value)
     return UNSAFE.sub("-", str(value))
+
+
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def run_id(variant: str, point: dict[str, Any], seed: int) -> str:
@@ -82,12 +90,25 @@ def run_id(variant: str, point: dict[str, Any], seed: int) -> str:
     return "_".join(parts)
 
 
+def _odd_keys(value: Any) -> list[Any]:
+    """The keys that are not strings anywhere in nested mappings and lists (YAML allows them)."""
+    if isinstance(value, dict):
+        odd = [k for k in value if not isinstance(k, str)]
+        return odd + [o for v in value.values() for o in _odd_keys(v)]
+    if isinstance(value, list):
+        return [o for v in value for o in _odd_keys(v)]
+    return []
+
+
 def _evaluation(setting: Any, where: str) -> dict[str, Any] | None:
     if setting is None or setting is False:
         return None
     if setting is True:
         return {"progress": False}
     if isinstance(setting, dict):
+        odd = _odd_keys(setting)
+        if odd:  # settings are named by strings; other keys would also break sorting in _deduplicate
+            raise ConfigError(f"{where}: evaluate: unknown key {odd[0]!r}")
         return {"progress": False, **setting}
     raise ConfigError(f"{where}: evaluate must be true, false or a mapping of settings, got {setting!r}")
 
@@ -104,6 +125,13 @@ def _check(data: dict[str, Any], where: str) -> dict[str, Any]:
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
     return data
+
+
+def _check_sections(config: dict[str, Any], where: str) -> None:
+    """Each RunConfig section present must be a mapping (merging would silently replace a scalar)."""
+    for section in (f.name for f in dataclasses.fields(RunConfig)):
+        if section in config and not isinstance(config[section], dict):
+            raise ConfigError(f"{where}: config.{section}: expected a mapping, got {config[section]!r}")
 
 
 def _variant_runs(sweep: SweepFile, profile: str, variant: Variant, seeds: list[int],
@@ -123,6 +151,7 @@ def _variant_runs(sweep: SweepFile, profile: str, variant: Variant, seeds: list[
     for values in itertools.product(*axes.values()):
         point = dict(zip(axes, values))
         config = merge(common, nest(point, where))
+        _check_sections(config, where)  # before the seed and extras are merged into them
         config.setdefault("train", {}).setdefault("progress", False)
         for seed in seeds:
             seeded = merge(merge(config, {"train": {"seed": seed}}), extra)
@@ -139,7 +168,7 @@ def _deduplicate(specs: list[RunSpec]) -> list[RunSpec]:
     kept = []
     for spec in specs:
         resolved = from_dict(RunConfig, spec.config).to_dict()
-        key = json.dumps([resolved, spec.evaluation], sort_keys=True)
+        key = json.dumps([resolved, spec.evaluation], sort_keys=True, default=repr)  # YAML dates
         if key in seen:
             logger.debug("%s repeats %s; it is run once", spec.run_id, seen[key])
             continue

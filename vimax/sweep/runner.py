@@ -9,6 +9,7 @@ leaving the run to resume next time.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -22,8 +23,8 @@ from vimax.errors import ConfigError, VimaxError
 from vimax.sweep.grid import RunSpec
 from vimax.sweep.records import DONE, FAILED, read_record, write_record
 
-__all__ = ["execute_run", "record_failure", "is_finished", "run_status", "check_evaluation",
-           "EVALUATION", "METRICS"]
+__all__ = ["execute_run", "record_failure", "record_if_finished", "is_finished", "run_status",
+           "check_evaluation", "EVALUATION", "METRICS"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +128,43 @@ def execute_run(spec: RunSpec, threads: int = 0) -> dict[str, Any]:
     return record
 
 
+def _identity(spec: RunSpec) -> dict[str, Any]:
+    return {"run_id": spec.run_id, "sweep": spec.sweep, "profile": spec.profile, "variant": spec.variant,
+            "seed": spec.seed, "point": spec.point, "out_dir": spec.out_dir,
+            "evaluate": spec.evaluation is not None}
+
+
 def record_failure(spec: RunSpec, reason: str, error_type: str = "WorkerError") -> dict[str, Any]:
-    """Record a run as failed from outside it (its worker process died or was lost)."""
-    record = {"run_id": spec.run_id, "sweep": spec.sweep, "profile": spec.profile, "variant": spec.variant,
-              "seed": spec.seed, "point": spec.point, "out_dir": spec.out_dir,
-              "evaluate": spec.evaluation is not None, "status": FAILED, "error_type": error_type,
-              "reason": reason, "finished": _now()}
+    """Record a run as failed from outside it (its worker process died or was lost).
+
+    A run that finished before its process was lost keeps (or gets) a "done" record.
+    """
+    finished = record_if_finished(spec)
+    if finished is not None:
+        return finished
+    record = {**_identity(spec), "status": FAILED, "error_type": error_type, "reason": reason,
+              "finished": _now()}
+    write_record(spec.sweep_dir, record)
+    return record
+
+
+def record_if_finished(spec: RunSpec) -> dict[str, Any] | None:
+    """A finished run's "done" record, written now if it is missing or says otherwise; else None.
+
+    A process killed after the run's metrics.json but before its record, or a
+    pool that broke after the run finished, leaves a finished run without one.
+    """
+    if not is_finished(spec):
+        return None
+    record = read_record(spec.sweep_dir, spec.run_id)
+    if record is not None and record.get("status") == DONE:
+        return record
+    try:
+        metrics = json.loads((Path(spec.out_dir) / METRICS).read_text())
+    except (OSError, ValueError):
+        metrics = None
+    test_error = metrics.get("test_error") if isinstance(metrics, dict) else None
+    record = {**_identity(spec), "status": DONE, "test_error": test_error, "finished": _now(),
+              "recorded_after_the_fact": True}
     write_record(spec.sweep_dir, record)
     return record

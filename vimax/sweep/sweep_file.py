@@ -40,6 +40,7 @@ from vimax.errors import ConfigError
 __all__ = ["SweepFile", "Variant", "load_sweep", "parse_sweep", "nest", "merge"]
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+MAX_SEEDS = 10_000
 TOP_KEYS = {"name", "seeds", "base", "profiles", "grid", "evaluate", "description"}
 
 
@@ -100,8 +101,8 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 def parse_seeds(value: Any, where: str) -> list[int]:
     """A seed count N (seeds 0..N-1) or an explicit list of seeds."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            raise ConfigError(f"{where}: the number of seeds must be >= 1, got {value}")
+        if not 1 <= value <= MAX_SEEDS:  # a huge count would exhaust memory before anything runs
+            raise ConfigError(f"{where}: the number of seeds must lie in [1, {MAX_SEEDS}], got {value}")
         return list(range(value))
     if isinstance(value, list) and value and all(isinstance(s, int) and s >= 0 for s in value):
         if len(set(value)) != len(value):
@@ -151,7 +152,7 @@ def parse_variant(entry: Any, index: int, where: str) -> Variant:
 
 def parse_sweep(data: dict[str, Any], where: str = "sweep file") -> SweepFile:
     """Check the structure of a sweep file's dict (the run configs are checked by expansion)."""
-    unknown = sorted(set(data) - TOP_KEYS)
+    unknown = sorted(set(data) - TOP_KEYS, key=str)  # YAML keys need not be strings
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(TOP_KEYS))}")
     name = data.get("name")

@@ -22,12 +22,22 @@ def load_run_config(run_dir: str | Path) -> tuple[RunConfig, dict]:
         raise CheckpointError(f"{folder.path} is not a run folder")
     saved = folder.read_json("config.json")
     try:
-        config = from_dict(RunConfig, saved["config"], "config.json")
+        config = from_dict(RunConfig, saved["config"], "config.json").validate()
         dataset = saved["dataset"]
     except (KeyError, TypeError) as error:
         raise CheckpointError(f"{folder.path / 'config.json'} is not a vimax run config: "
                               f"missing {error}") from None
+    shape, classes = (dataset.get(k) if isinstance(dataset, dict) else None
+                      for k in ("input_shape", "num_classes"))
+    if not (isinstance(shape, list) and len(shape) == 3 and _counts(shape) and _counts([classes])
+            and classes >= 2):
+        raise CheckpointError(f"{folder.path / 'config.json'}: the dataset summary needs input_shape "
+                              f"[C, H, W] and num_classes >= 2, got {dataset!r:.100}")
     return config, dataset
+
+
+def _counts(values: list) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values)
 
 
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> StochasticClassifier:
@@ -45,8 +55,12 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
     if not folder.finished:
         raise CheckpointError(f"{folder.path} has not finished training (no metrics.json)")
     objective = build_objective(config.objective)
-    model = build_classifier(config.model, dataset["input_shape"], dataset["num_classes"],
-                             dropout=getattr(objective, "dropout_rate", 0.0))
+    try:
+        model = build_classifier(config.model, dataset["input_shape"], dataset["num_classes"],
+                                 dropout=getattr(objective, "dropout_rate", 0.0))
+    except (RuntimeError, ValueError, MemoryError) as error:  # e.g. a shape too large to allocate
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CheckpointError(f"{folder.path / 'config.json'}: cannot build its model: {first}") from None
     state = load_checkpoint(folder.path / "model.pt", map_location="cpu")
     try:
         model.load_state_dict(state)

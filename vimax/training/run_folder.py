@@ -62,6 +62,9 @@ class RunFolder:
         """Refuse to write into a folder that holds something else (before any work is done)."""
         if self.path.exists() and not self.path.is_dir():
             raise VimaxError(f"{self.path} exists and is not a folder")
+        above = next((p for p in self.path.absolute().parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise VimaxError(f"cannot create run folder {self.path}: {above} is not a folder")
         if self.path.is_dir() and any(self.path.iterdir()) and not resume:
             raise VimaxError(f"run folder {self.path} is not empty; pass --resume to continue "
                              "it or choose another --out")
@@ -72,9 +75,18 @@ class RunFolder:
                                  "resume it with the same settings or choose another --out")
 
     def start(self, config: dict[str, Any], resume: bool, dataset: dict[str, Any]) -> None:
-        """Create the folder and write config.json; refuse to overwrite another run."""
+        """Create the folder and write config.json; refuse to overwrite another run.
+
+        A resumed run keeps its config.json (the same config, checked): nothing in
+        the folder changes before training goes on.
+        """
         self.check_can_start(config, resume)
-        self.path.mkdir(parents=True, exist_ok=True)
+        if resume and (self.path / CONFIG).is_file():
+            return
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise VimaxError(f"cannot create run folder {self.path}: {error.strerror or error}") from None
         atomic_write_json(self.path / CONFIG, {
             "config": config,
             "dataset": dataset,

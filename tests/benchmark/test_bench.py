@@ -1,0 +1,134 @@
+"""``vimax bench``: FLOP counts, the plain loop's math, and the command's output.
+
+Correctness only, at tiny sizes; no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from vimax.benchmark.config import OBJECTIVES, BenchConfig
+from vimax.benchmark.flops import forward_flops, layer_flops, mmd_flops, training_step_flops
+from vimax.benchmark.memory import measure_memory, training_command
+from vimax.benchmark.plain_loop import PlainModel, plain_loss, train_plain
+from vimax.cli import main
+from vimax.models.classifier import ModelConfig, build_classifier
+from vimax.objectives.config import ObjectiveConfig, build_objective
+
+
+def test_linear_flops_are_two_per_multiply_add():
+    layer = nn.Linear(784, 1024)
+    assert layer_flops(layer, layer(torch.zeros(100, 784))) == 2 * 100 * 784 * 1024
+
+
+def test_conv_flops_count_every_output_position():
+    conv = nn.Conv2d(3, 8, kernel_size=4, stride=2, padding=1)
+    out = conv(torch.zeros(2, 3, 32, 32))  # (2, 8, 16, 16)
+    assert layer_flops(conv, out) == 2 * (2 * 8 * 16 * 16) * (3 * 4 * 4)
+    assert layer_flops(nn.ReLU(), out) == 0
+
+
+def test_mnist_mlp_step_flops():
+    model = build_classifier(ModelConfig(latent_dim=256), (1, 28, 28), 10)
+    x = torch.zeros(100, 1, 28, 28)
+    forward = 2 * 100 * (784 * 1024 + 1024 * 1024 + 1024 * 512 + 256 * 10)
+    assert forward_flops(model, lambda: model.decoder(model.posterior(x).mean)) == forward
+    step = training_step_flops(model, lambda: model(x), mmd_samples=100, latent_dim=256)
+    assert step == 3 * forward + 7 * (2 * 100 * 100 * 256) == 3 * forward + mmd_flops(100, 256)
+
+
+def _twins(objective: str, latent_dim: int = 8):
+    """A vimax classifier and objective, and a PlainModel with the same weights, in float64."""
+    torch.manual_seed(0)
+    model = build_classifier(ModelConfig(hidden=(32, 32), latent_dim=latent_dim), (1, 6, 6), 10)
+    stochastic = objective != "deterministic"
+    built = build_objective(ObjectiveConfig(name=objective, beta=0.5 if stochastic else None,
+                                            prior_std=1.0 if stochastic else None))
+    plain = PlainModel.mlp(in_features=36, hidden=(32, 32), latent_dim=latent_dim)
+    plain.load_state_dict({k.removeprefix("encoder."): v for k, v in model.state_dict().items()})
+    return model.double(), built, plain.double()
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_plain_loop_computes_the_vimax_loss(objective):
+    model, built, plain = _twins(objective)
+    x = torch.rand(20, 1, 6, 6, dtype=torch.float64)
+    y = torch.randint(0, 10, (20,))
+    torch.manual_seed(1)
+    posterior = model.posterior(x)
+    z = posterior.rsample() if built.requires_posterior else posterior.mean
+    expected = built(model.decoder(z), y, posterior, z).loss
+    torch.manual_seed(1)
+    got = plain_loss(plain, x, y, objective, beta=0.5)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    grads = torch.autograd.grad(expected, list(model.parameters()))
+    plain_grads = torch.autograd.grad(got, list(plain.parameters()))
+    for a, b in zip(plain_grads, grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_plain_loop_trains_one_epoch():
+    _, _, plain = _twins("vim")
+    x = torch.rand(50, 1, 6, 6, dtype=torch.float64)
+    losses = train_plain(plain, x, torch.randint(0, 10, (50,)), "vim", batch_size=10)
+    assert len(losses) == 5 and all(isinstance(v, float) for v in losses)
+
+
+def test_plain_loss_refuses_unknown_objectives():
+    _, _, plain = _twins("vim")
+    with pytest.raises(ValueError, match="unknown objective"):
+        plain_loss(plain, torch.rand(4, 1, 6, 6, dtype=torch.float64), torch.zeros(4).long(), "xyz")
+
+
+def test_memory_run_command_uses_the_configured_settings(tmp_path):
+    config = BenchConfig(threads=1, data_dir="/data")
+    command = training_command(config, tmp_path)
+    assert command[1:4] == ["-m", "vimax", "-q"]
+    assert "--data-dir" in command and "train.threads=1" in command
+    assert "data.download=false" in command
+    assert command[command.index("--epochs") + 1] == "1"
+
+
+@pytest.mark.slow
+def test_memory_is_the_child_runs_own_peak():
+    ballast = torch.ones(2**28)  # 1 GiB in this process, which the child must not inherit
+    memory = measure_memory(BenchConfig(memory_dataset="digits", threads=1))
+    assert memory["dataset"] == "digits"
+    assert 50 < memory["peak_rss_mib"] < ballast.numel() * 4 / 2**20
+
+
+def test_memory_run_failure_is_reported(tmp_path):
+    memory = measure_memory(BenchConfig(memory_dataset="mnist", data_dir=str(tmp_path)))
+    assert "peak_rss_mib" not in memory and "MNIST" in memory["error"]
+
+
+@pytest.mark.slow
+def test_quick_bench_prints_json_with_every_figure(capsys):
+    code = main(["-q", "bench", "--quick", "--json", "--skip-memory", "--threads", "1"])
+    assert code == 0
+    results = json.loads(capsys.readouterr().out)
+    assert {"machine", "config", "matmul_peak_gflops", "data", "training", "evaluation", "cnn",
+            "memory"} <= set(results)
+    assert results["memory"] is None and results["matmul_peak_gflops"] > 0
+    training = results["training"]
+    for name in OBJECTIVES:
+        row = training["objectives"][name]
+        assert row["plain_samples_per_s"] > 0 and row["vimax_samples_per_s"] > 0
+        assert row["ratio"] == pytest.approx(row["vimax_samples_per_s"] / row["plain_samples_per_s"])
+        assert 0 < row["vimax_flop_fraction"]
+    assert set(training["overhead_over_deterministic_pct"]) == {"vib", "vim"}
+    assert results["evaluation"]["images_per_s"] > 0
+    for name in ("contiguous", "channels_last"):
+        assert results["cnn"][name]["samples_per_s"] > 0
+
+
+def test_bench_table_is_printed(capsys):
+    code = main(["-q", "bench", "--quick", "--steps", "2", "--skip-cnn", "--skip-memory"])
+    assert code == 0
+    table = capsys.readouterr().out
+    assert "vimax/plain" in table and "overhead over deterministic" in table
+    assert "CIFAR-10" not in table and "peak RSS" not in table

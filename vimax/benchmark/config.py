@@ -1,0 +1,68 @@
+"""What ``vimax bench`` measures and how long: one dataclass, with a quick profile for CI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = ["BenchConfig", "OBJECTIVES"]
+
+OBJECTIVES = ("deterministic", "vib", "vim")
+
+
+@dataclass
+class BenchConfig:
+    """Sizes and repeat counts of the benchmark.
+
+    Attributes:
+        steps: MNIST MLP training steps per repeat (150 steps = 15,000 images).
+        repeats: repeats of every timing; the report gives medians.
+        batch_size: examples per training step (100, as in the paper).
+        latent_dim: K of the MNIST MLP (256).
+        beta: beta of VIB and VIM (1e-3); the VIM prior is N(0, I).
+        eval_images: test images evaluated per repeat (10,000 = all of MNIST's).
+        eval_samples: samples of z averaged at evaluation (12).
+        cnn_steps: CIFAR-10 CNN training steps per repeat.
+        cnn_latent_dim: K of the CNN (64, Table 4).
+        cnn_width: scale of the CNN's channels (1 = Table 4's 128-256-512-1024).
+        peak_sizes: sizes of the square matmuls that measure the peak.
+        data_dir: folder with mnist.npz (None: $VIMAX_DATA, then the cache).
+        threads: torch intra-op threads (None: torch's default).
+        skip_cnn: leave out the CNN measurement.
+        skip_memory: leave out the peak-memory run.
+        memory_dataset: dataset of the peak-memory run ("mnist"; "digits" in quick mode).
+    """
+
+    steps: int = 150
+    repeats: int = 5
+    batch_size: int = 100
+    latent_dim: int = 256
+    beta: float = 1e-3
+    eval_images: int = 10_000
+    eval_samples: int = 12
+    cnn_steps: int = 10
+    cnn_latent_dim: int = 64
+    cnn_width: float = 1.0
+    peak_sizes: tuple[int, ...] = (1024, 1536, 2048)
+    data_dir: str | None = None
+    threads: int | None = None
+    skip_cnn: bool = False
+    skip_memory: bool = False
+    memory_dataset: str = "mnist"
+
+    def quick(self) -> BenchConfig:
+        """Tiny sizes for a smoke run: every figure is produced, none is meaningful."""
+        return replace(self, steps=3, repeats=1, eval_images=1000, cnn_steps=1, cnn_width=0.25,
+                       peak_sizes=(512,), memory_dataset="digits")
+
+    def validate(self) -> BenchConfig:
+        from vimax.errors import ConfigError
+
+        for name in ("steps", "repeats", "batch_size", "latent_dim", "eval_images",
+                     "eval_samples", "cnn_steps", "cnn_latent_dim"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"bench {name} must be >= 1, got {getattr(self, name)}")
+        if self.batch_size < 2:
+            raise ConfigError(f"bench batch_size must be >= 2, got {self.batch_size}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"bench threads must be >= 1, got {self.threads}")
+        return self
