@@ -54,15 +54,8 @@ def run_status(spec: RunSpec) -> tuple[str, str]:
 
 def _evaluator() -> tuple[Any, type]:
     """``evaluate_run`` and its settings class, imported only when a sweep evaluates."""
-    try:
-        from vimax.evaluate.run import evaluate_run
-    except ImportError as error:
-        raise VimaxError(f"this sweep evaluates its runs but the evaluation cannot be loaded ({error}); "
-                         "set 'evaluate: false' or pass --no-evaluate") from None
-    try:
-        from vimax.evaluate.run import EvaluationConfig
-    except ImportError:
-        from vimax.evaluate.config import EvaluationConfig
+    from vimax.evaluate.run import EvaluationConfig, evaluate_run
+
     return evaluate_run, EvaluationConfig
 
 
@@ -75,8 +68,7 @@ def check_evaluation(specs: list[RunSpec]) -> None:
         _, settings_class = _evaluator()
         try:
             settings = from_dict(settings_class, spec.evaluation, "evaluate")
-            if hasattr(settings, "validate"):
-                settings.validate()
+            settings.validate()
         except ConfigError as error:
             raise ConfigError(f"sweep {spec.sweep!r}, variant {spec.variant!r}: {error}") from None
         checked.append(spec.evaluation)

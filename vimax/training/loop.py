@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from vimax.data.base import Dataset, Split
 from vimax.data.config import load_dataset
-from vimax.errors import VimaxError
+from vimax.errors import ConfigError, VimaxError
 from vimax.evaluate.accuracy import error_rates, information_plane
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
@@ -167,19 +167,23 @@ def fit(
     config.validate()
     tc = config.train
     folder = RunFolder(out_dir)
+    folder.check_can_start(config.to_dict(), resume)  # also: a finished run of another config
     if resume and folder.finished:
         logger.info("%s is finished already", folder.path)
         return folder.read_json("metrics.json")
-    folder.check_can_start(config.to_dict(), resume)
     device = resolve_device(tc.device)
     if tc.threads:
         torch.set_num_threads(tc.threads)
     dataset = dataset if dataset is not None else load_dataset(config.data)
-    folder.start(config.to_dict(), resume, dataset_summary(dataset))
     seed_everything(tc.seed)
     objective = build_objective(config.objective, dataset.label_entropy).to(device)
-    model = build_classifier(config.model, dataset.input_shape, dataset.num_classes,
-                             dropout=getattr(objective, "dropout_rate", 0.0)).to(device)
+    try:
+        model = build_classifier(config.model, dataset.input_shape, dataset.num_classes,
+                                 dropout=getattr(objective, "dropout_rate", 0.0)).to(device)
+    except (RuntimeError, MemoryError, ValueError) as error:  # e.g. too large to allocate
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigError(f"cannot build the model: {first}") from None
+    folder.start(config.to_dict(), resume, dataset_summary(dataset))  # only once all is built
     # fused: one kernel per parameter instead of ~10 (same update up to rounding, 3.5x faster on CPU)
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas, fused=True)
     average = WeightAverage(model, tc.ema_decay) if tc.ema_decay > 0 else None
@@ -188,17 +192,16 @@ def fit(
         start, history, train_seconds = _restore(folder.load_checkpoint(), model, optimizer, average)
         logger.info("resuming %s after epoch %d", folder.path, start)
     train, val = dataset.train.to(device), dataset.val.to(device)
-    trained = 0
     for epoch in range(start, tc.epochs):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(tc, epoch)
         began = time.perf_counter()
-        terms, seen = train_epoch(model, objective, optimizer, train, tc, epoch, average)
+        terms, _ = train_epoch(model, objective, optimizer, train, tc, epoch, average)
         train_seconds += time.perf_counter() - began
-        trained += seen
         if not all(math.isfinite(v) for v in terms.values()):
-            raise TrainingDiverged(f"the loss became NaN or infinite in epoch {epoch + 1}; "
-                                   f"the last good checkpoint (epoch {epoch}) is kept in {folder.path}")
+            kept = (f"the last good checkpoint (epoch {epoch}) is kept in {folder.path}" if epoch
+                    else f"no epoch had finished, so there is no checkpoint in {folder.path}")
+            raise TrainingDiverged(f"the loss became NaN or infinite in epoch {epoch + 1}; {kept}")
         with _evaluation_model(model, average) as evaluated:
             val_errors = error_rates(evaluated, val, tc.eval_samples, tc.eval_batch_size)
         row = {"epoch": epoch + 1, "lr": learning_rate(tc, epoch), **terms,
