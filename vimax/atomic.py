@@ -8,6 +8,7 @@ same file on the same host, which removes it once its process is gone.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp",
                                dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; results should read like any file
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -79,6 +81,14 @@ def _alive(pid: int) -> bool:
             return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]
     except OSError:  # no /proc (not Linux), or it ended meanwhile
         return True
+
+
+@functools.cache
+def _file_mode() -> int:
+    """0666 less the process's umask: the mode ``open()`` would give a new file."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
