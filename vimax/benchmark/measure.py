@@ -57,7 +57,9 @@ def build_run(objective: str, config: BenchConfig, seed: int, trunk: str = "mlp"
 
 def fit_optimizer(model: nn.Module, train: TrainConfig) -> torch.optim.Optimizer:
     """The optimizer exactly as :func:`vimax.training.loop.fit` builds it."""
-    return torch.optim.Adam(model.parameters(), lr=train.lr, betas=train.adam_betas, fused=True)
+    from vimax.training.loop import make_optimizer
+
+    return make_optimizer(model, train)
 
 
 @contextlib.contextmanager

@@ -153,6 +153,11 @@ def _snapshot(epoch, model, optimizer, average, history, train_seconds) -> dict[
     }
 
 
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam as every run uses it; fused: one kernel per parameter instead of ~10 (3.5x faster on CPU)."""
+    return torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.adam_betas, fused=True)
+
+
 def fit(
     config: RunConfig,
     out_dir: str | Path,
@@ -184,8 +189,7 @@ def fit(
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ConfigError(f"cannot build the model: {first}") from None
     folder.start(config.to_dict(), resume, dataset_summary(dataset))  # only once all is built
-    # fused: one kernel per parameter instead of ~10 (same update up to rounding, 3.5x faster on CPU)
-    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas, fused=True)
+    optimizer = make_optimizer(model, tc)
     average = WeightAverage(model, tc.ema_decay) if tc.ema_decay > 0 else None
     start, history, train_seconds = 0, [], 0.0
     if resume and folder.has_checkpoint():
