@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their state; run nothing")
     parser.add_argument("--max-runs", type=positive_int, help="stop after starting N new runs")
     parser.add_argument("--no-evaluate", action="store_true", help="train only; skip the evaluation")
+    parser.add_argument("--no-reuse", action="store_true",
+                        help="train every run, even one whose identical config another sweep finished")
     parser.add_argument("--skip-failed", action="store_true", help="do not retry runs recorded as failed")
     parser.add_argument("--data-dir", help="folder with the data files, for every run")
     parser.add_argument("--device", help="auto, cpu or cuda, for every run")
@@ -54,6 +56,7 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
     specs = expand(sweep, args.profile, results, seeds, args.only, extra,
                    evaluate=not args.no_evaluate)
     for spec in specs:
+        spec.reuse_training = not args.no_reuse
         if spec.evaluation is not None and args.device:
             spec.evaluation.setdefault("device", args.device)
     return specs

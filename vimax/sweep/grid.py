@@ -41,6 +41,8 @@ class RunSpec:
             fields left out take their defaults).
         evaluation: evaluation settings ({} for the defaults), or None for no evaluation.
         point: the run's axis values, by dotted key.
+        reuse_training: copy the training of a finished run with the same config
+            from another sweep under the same results folder (:mod:`vimax.sweep.reuse`).
     """
 
     sweep: str
@@ -52,6 +54,7 @@ class RunSpec:
     out_dir: str
     evaluation: dict[str, Any] | None = None
     point: dict[str, Any] = field(default_factory=dict)
+    reuse_training: bool = True
 
     @property
     def sweep_dir(self) -> Path:

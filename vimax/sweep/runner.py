@@ -78,10 +78,21 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _train_and_evaluate(spec: RunSpec) -> dict[str, Any]:
+def _train(spec: RunSpec) -> dict[str, Any]:
+    """Train the run, or copy the training of an identical finished run of another sweep."""
     from vimax.training.loop import fit
 
-    metrics = fit(from_dict(RunConfig, spec.config), spec.out_dir, resume=True)
+    if spec.reuse_training and not (Path(spec.out_dir) / METRICS).is_file():
+        from vimax.sweep.reuse import adopt_twin, find_twin
+
+        twin = find_twin(spec)
+        if twin is not None:
+            return adopt_twin(spec, twin)
+    return fit(from_dict(RunConfig, spec.config), spec.out_dir, resume=True)
+
+
+def _train_and_evaluate(spec: RunSpec) -> dict[str, Any]:
+    metrics = _train(spec)
     if spec.evaluation is not None and not (Path(spec.out_dir) / EVALUATION).is_file():
         evaluate_run, settings_class = _evaluator()
         evaluate_run(spec.out_dir, from_dict(settings_class, spec.evaluation, "evaluate"))
@@ -108,6 +119,8 @@ def execute_run(spec: RunSpec, threads: int = 0) -> dict[str, Any]:
     try:
         metrics = _train_and_evaluate(spec)
         record.update(status=DONE, test_error=metrics.get("test_error"))
+        if "reused_from" in metrics:
+            record["reused_from"] = metrics["reused_from"]
     except VimaxError as error:
         logger.warning("run %s failed: %s", spec.run_id, error)
         record.update(status=FAILED, error_type=type(error).__name__, reason=str(error))

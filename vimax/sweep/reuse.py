@@ -1,0 +1,81 @@
+"""Reuse a finished run of another sweep whose training config is identical.
+
+Sweeps overlap: Tables 2 and 3 train the same deterministic, VIB and VIM runs
+as Table 1 (same config, same seed), and Fig. 1 passes through beta = 1e-3. A
+run is a function of its :class:`~vimax.config.RunConfig` (training is
+deterministic given the seed; tests/training/test_crash_resume.py), so a
+finished run with an identical resolved config anywhere under the results
+folder is copied instead of trained again. Only training is shared: each sweep
+still evaluates its own copy with its own settings. The copy's metrics.json is
+written last (it marks the run finished) and ``reused_from`` names the source.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from vimax.atomic import atomic_write, atomic_write_json
+from vimax.config import RunConfig, from_dict
+from vimax.sweep.grid import RunSpec
+
+__all__ = ["find_twin", "adopt_twin", "REUSED_FROM"]
+
+logger = logging.getLogger(__name__)
+
+REUSED_FROM = "reused_from"
+# what a finished run folder must hold to be copied; metrics.json goes last
+COPIED = ("config.json", "metrics.jsonl", "model.pt")
+
+
+def _resolved(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as its run folder's config.json holds it (defaults filled in, JSON types)."""
+    return json.loads(json.dumps(from_dict(RunConfig, config).to_dict()))
+
+
+def _saved_config(folder: Path) -> dict[str, Any] | None:
+    try:
+        saved = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return saved.get("config") if isinstance(saved, dict) else None
+
+
+def find_twin(spec: RunSpec) -> Path | None:
+    """A finished run folder of another sweep (or profile) with the same resolved config, or None.
+
+    Looks at ``RESULTS_DIR/<sweep>/<profile>/<run>/``, the layout every sweep writes.
+    """
+    own = Path(spec.out_dir).resolve()
+    results = own.parents[2]
+    wanted = _resolved(spec.config)
+    for config_file in sorted(results.glob("*/*/*/config.json")):
+        folder = config_file.parent
+        complete = all((folder / name).is_file() for name in (*COPIED, "metrics.json"))
+        if not complete or folder.resolve() == own:
+            continue
+        if _saved_config(folder) == wanted:
+            return folder
+    return None
+
+
+def adopt_twin(spec: RunSpec, twin: Path) -> dict[str, Any]:
+    """Copy ``twin``'s training into the spec's run folder; return its metrics.
+
+    Every file is written atomically and metrics.json last, so a kill midway
+    leaves a run that is simply not finished yet.
+    """
+    out = Path(spec.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        with open(twin / name, "rb") as source:
+            atomic_write(out / name, lambda target, source=source: shutil.copyfileobj(source, target))
+    metrics = json.loads((twin / "metrics.json").read_text())
+    metrics[REUSED_FROM] = str(Path("..", "..", "..", *twin.resolve().parts[-3:]))
+    atomic_write_json(out / "metrics.json", metrics)
+    (out / "checkpoint.pt").unlink(missing_ok=True)  # a partial run of its own is superseded
+    logger.info("run %s: training copied from %s (identical config)", spec.run_id, twin)
+    return metrics
