@@ -198,8 +198,9 @@ def test_a_diverging_run_is_recorded_as_failed_and_the_others_finish(tmp_path, c
         "vim_seed0": "done", "explodes_seed0": "failed", "deterministic_seed0": "done"}
     failure = records["explodes_seed0"]
     assert failure["error_type"] == "TrainingDiverged"
-    assert failure["reason"].startswith("the loss became NaN or infinite in epoch 1")
-    assert "  explodes_seed0: the loss became NaN or infinite in epoch 1" in capsys.readouterr().out
+    assert failure["reason"].startswith("the loss became NaN or infinite at step 2 of 12 in epoch 1")
+    assert ("  explodes_seed0: the loss became NaN or infinite at step 2 of 12 in epoch 1"
+            in capsys.readouterr().out)
     folder = tmp_path / "faults" / "cpu"
     assert sorted(p.parent.name for p in folder.glob("*/metrics.json")) == ["deterministic_seed0",
                                                                              "vim_seed0"]

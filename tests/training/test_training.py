@@ -202,20 +202,56 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, tiny_d
     assert not (out / "checkpoint.pt").exists()
 
 
-def test_a_diverged_run_stops_with_a_vimax_error_and_keeps_its_checkpoint(tmp_path, tiny_digits,
-                                                                          monkeypatch):
-    train_epoch = loop_module.train_epoch
+class NaNAtCall(nn.Module):
+    """Wraps an objective; its loss is NaN from the ``bad_call``-th call (1-based) on."""
 
-    def diverge_in_epoch_two(model, objective, optimizer, train, config, epoch, average=None):
-        terms, seen = train_epoch(model, objective, optimizer, train, config, epoch, average)
-        return ({**terms, "loss": float("nan")} if epoch == 1 else terms), seen
+    def __init__(self, objective: nn.Module, bad_call: int) -> None:
+        super().__init__()
+        self.objective, self.bad_call, self.calls = objective, bad_call, 0
+        self.requires_posterior = objective.requires_posterior
 
-    monkeypatch.setattr(loop_module, "train_epoch", diverge_in_epoch_two)
-    with pytest.raises(TrainingDiverged, match="epoch 2"):
-        vimax.fit(small_config(3), tmp_path / "nan", dataset=tiny_digits)
+    def forward(self, *args):
+        self.calls += 1
+        out = self.objective(*args)
+        if self.calls >= self.bad_call:
+            out.loss = out.loss * float("nan")
+        return out
+
+
+@pytest.mark.parametrize("check_every", [50, 5])
+def test_a_diverged_run_names_epoch_and_step_and_keeps_its_checkpoint(tmp_path, tiny_digits, monkeypatch,
+                                                                      check_every):
+    """200 images in batches of 10: 20 steps an epoch; the loss goes NaN at step 7 of epoch 2."""
+    wrapped = []
+
+    def nan_objective(*args, **kwargs):
+        wrapped.append(NaNAtCall(build_objective(*args, **kwargs), bad_call=20 + 7))
+        return wrapped[-1]
+
+    build_objective = loop_module.build_objective
+    monkeypatch.setattr(loop_module, "build_objective", nan_objective)
+    monkeypatch.setattr(loop_module, "CHECK_EVERY", check_every)
+    with pytest.raises(TrainingDiverged, match=r"at step 7 of 20 in epoch 2; the last good checkpoint "
+                                               r"\(epoch 1\) is kept in"):
+        vimax.fit(small_config(3, batch_size=10), tmp_path / "nan", dataset=tiny_digits)
     assert issubclass(TrainingDiverged, VimaxError)
+    # the host looks every check_every steps: the run stops at the first look after the bad step
+    assert wrapped[0].calls == 20 + min(20, check_every * math.ceil(7 / check_every))
     assert load_checkpoint(tmp_path / "nan" / "checkpoint.pt")["epoch"] == 1
     assert not (tmp_path / "nan" / "metrics.json").exists()
+
+
+def test_a_bad_logged_term_alone_also_stops_the_run(tmp_path, tiny_digits, monkeypatch):
+    train_epoch = loop_module.train_epoch
+
+    def bad_term_in_epoch_two(model, objective, optimizer, train, config, epoch, average=None):
+        terms, seen = train_epoch(model, objective, optimizer, train, config, epoch, average)
+        return ({**terms, "rate_bits": float("inf")} if epoch == 1 else terms), seen
+
+    monkeypatch.setattr(loop_module, "train_epoch", bad_term_in_epoch_two)
+    with pytest.raises(TrainingDiverged, match="term became NaN or infinite in epoch 2"):
+        vimax.fit(small_config(3), tmp_path / "nan", dataset=tiny_digits)
+    assert load_checkpoint(tmp_path / "nan" / "checkpoint.pt")["epoch"] == 1
 
 
 # ---------------------------------------------------------------- schedules and the weight average

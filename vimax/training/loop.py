@@ -45,6 +45,16 @@ class TrainingDiverged(VimaxError):
     """The loss became NaN or infinite."""
 
 
+# steps between the host's looks at the device-side divergence flag (one sync each)
+CHECK_EVERY = 50
+
+
+def _first_bad_step(first_bad: torch.Tensor, steps: int) -> int | None:
+    """The 1-based step whose loss was first non-finite, or None (one host sync)."""
+    step = int(first_bad)
+    return None if step >= steps else step + 1
+
+
 def resolve_device(name: str) -> torch.device:
     """"auto" is CUDA when available, else the CPU; "cuda" without CUDA is an error."""
     if name == "auto":
@@ -80,6 +90,11 @@ def train_epoch(
     Returns the per-example means of the objective's parts and the number of
     examples trained on. A last batch of fewer than 2 examples is dropped
     (the MMD needs two).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite; the message names the
+            epoch and the first bad step. The step is tracked on the device and
+            looked at every ``CHECK_EVERY`` steps, so the hot loop stays free of syncs.
     """
     model.train()
     device = train.images.device
@@ -92,12 +107,21 @@ def train_epoch(
     bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                disable=not show, mininterval=0.5)
     samples = None if config.train_samples == 1 else config.train_samples
+    first_bad = torch.full((), steps, dtype=torch.long, device=device)  # steps = none yet
     for step in range(steps):
         index = order[step * size : (step + 1) * size]
         x, y = train.images[index], train.labels[index]  # (B, C, H, W), (B,)
         posterior = model.posterior(x)
         z = posterior.rsample(samples) if objective.requires_posterior else posterior.mean
         out = objective(model.decoder(z), y, posterior, z)
+        bad_here = torch.where(torch.isfinite(out.loss.detach()), steps, step)
+        torch.minimum(first_bad, bad_here, out=first_bad)
+        if (step + 1) % CHECK_EVERY == 0 or step + 1 == steps:
+            bad = _first_bad_step(first_bad, steps)
+            if bad is not None:
+                bar.close()
+                raise TrainingDiverged(f"the loss became NaN or infinite at step {bad} of {steps} "
+                                       f"in epoch {epoch + 1}")
         optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         optimizer.step()
@@ -200,12 +224,15 @@ def fit(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(tc, epoch)
         began = time.perf_counter()
-        terms, _ = train_epoch(model, objective, optimizer, train, tc, epoch, average)
+        kept = (f"the last good checkpoint (epoch {epoch}) is kept in {folder.path}" if epoch
+                else f"no epoch had finished, so there is no checkpoint in {folder.path}")
+        try:
+            terms, _ = train_epoch(model, objective, optimizer, train, tc, epoch, average)
+        except TrainingDiverged as error:
+            raise TrainingDiverged(f"{error}; {kept}") from None
         train_seconds += time.perf_counter() - began
-        if not all(math.isfinite(v) for v in terms.values()):
-            kept = (f"the last good checkpoint (epoch {epoch}) is kept in {folder.path}" if epoch
-                    else f"no epoch had finished, so there is no checkpoint in {folder.path}")
-            raise TrainingDiverged(f"the loss became NaN or infinite in epoch {epoch + 1}; {kept}")
+        if not all(math.isfinite(v) for v in terms.values()):  # a logged term alone went bad
+            raise TrainingDiverged(f"a loss term became NaN or infinite in epoch {epoch + 1}; {kept}")
         with _evaluation_model(model, average) as evaluated:
             val_errors = error_rates(evaluated, val, tc.eval_samples, tc.eval_batch_size)
         row = {"epoch": epoch + 1, "lr": learning_rate(tc, epoch), **terms,
