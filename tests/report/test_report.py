@@ -54,6 +54,17 @@ def test_tables2_3_fig2_and_cifar(rendered):
     assert text.count("### Does the paper's claim reproduce?") == 6
 
 
+def test_copied_runs_count_their_training_once(tmp_path):
+    results = tmp_path / "results"
+    write_run(results, "table1", "vim", 1e-3, 1.0, 0, 0.011)
+    copy = write_run(results, "tables2_3", "vim", 1e-3, 1.0, 0, 0.011)
+    metrics = json.loads((copy / "metrics.json").read_text())
+    (copy / "metrics.json").write_text(json.dumps({**metrics, "reused_from": "../../../table1/cpu/x"}))
+    text = write_report(results, tmp_path / "REPORT.md").read_text()
+    assert "**Total wall time:** 1 min 00 s (training 1 min 00 s" in text
+    assert "1 runs copied the training of an identical run" in text
+
+
 def test_missing_results_show_as_not_run(tmp_path):
     results = tmp_path / "results"
     for objective, beta in (("vim", 1e-3), ("vib", 1e-3)):

@@ -46,7 +46,9 @@ def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any
     sweeps = Counter(run.sweep for run in runs)
     done = Counter(run.sweep for run in finished)
     revisions = Counter(run.git_revision or "unknown" for run in runs)
-    train = sum(run.value("metrics.train_seconds") or 0.0 for run in finished)
+    copies = [run for run in finished if (run.metrics or {}).get("reused_from")]
+    trained = [run for run in finished if not (run.metrics or {}).get("reused_from")]
+    train = sum(run.value("metrics.train_seconds") or 0.0 for run in trained)
     evaluation = sum(run.value("evaluation.seconds") or 0.0 for run in finished)
     wall = sum(float(r.get("seconds") or 0.0) for r in records)
     lines = [
@@ -63,7 +65,9 @@ def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any
                                                          for rev, n in revisions.most_common()) or "none"),
         f"- **Total wall time:** {_duration(train + evaluation)} (training {_duration(train)}, evaluation "
         f"{_duration(evaluation)}, summed over runs)"
-        + (f"; {_duration(wall)} of run time in the sweep records" if wall else ""),
+        + (f"; {_duration(wall)} of run time in the sweep records" if wall else "")
+        + (f". {len(copies)} runs copied the training of an identical run (same config and seed) of "
+           "another sweep; their training is counted once" if copies else ""),
     ]
     return lines
 
