@@ -13,6 +13,7 @@ two contending intra-op threads make small models several times slower.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -33,6 +34,17 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures logging and some commands quieten vimax.training: undo both."""
+    root, training = logging.getLogger(), logging.getLogger("vimax.training")
+    handlers, levels = list(root.handlers), (root.level, training.level)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(levels[0])
+    training.setLevel(levels[1])
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -17,17 +16,6 @@ from vimax.models.classifier import ModelConfig
 
 SMALL = ["--dataset", "digits", "--latent-dim", "8", "--set", "model.hidden=[64, 64]",
          "--lr", "1e-3", "--device", "cpu"]
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """main() configures logging and the demo quietens vimax.training: undo both."""
-    root, training = logging.getLogger(), logging.getLogger("vimax.training")
-    handlers, levels = list(root.handlers), (root.level, training.level)
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(levels[0])
-    training.setLevel(levels[1])
 
 
 def run_cli(argv: list[str]) -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
 import io
-import marshal
 import os
 import pickle
 import tarfile
@@ -13,47 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from payloads import CodePayload as _Code
+from payloads import EvalPayload as _Eval
+from payloads import Plain
+from payloads import SystemPayload as _System
 
 from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_text
 from vimax.errors import CheckpointError, DataError
 from vimax.safe_files import load_checkpoint, safe_extract_tar, safe_unpickle
-
-
-class _System:
-    """Unpickling this would run a shell command that creates ``marker``."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch '{self.marker}'",)
-
-
-class _Eval:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return builtins.eval, (f"open({str(self.marker)!r}, 'w').close()",)
-
-
-class _Code:
-    """Unpickles to a code object (via marshal.loads) that would create ``marker`` if run."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        code = compile(f"open({str(self.marker)!r}, 'w').close()", "<payload>", "exec")
-        return marshal.loads, (marshal.dumps(code),)
-
-
-class Plain:
-    """An innocent custom class: still not a tensor or a container."""
-
-    def __init__(self) -> None:
-        self.value = 3
-
 
 # ---------------------------------------------------------------- unpickling
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,17 +68,6 @@ def _run_as_script(argv: list[str]) -> int:
 @pytest.fixture(scope="session")
 def run_as_script() -> Callable[[list[str]], int]:
     return _run_as_script
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """main() configures logging and the sweep quietens vimax.training: undo both."""
-    root, training = logging.getLogger(), logging.getLogger("vimax.training")
-    handlers, levels = list(root.handlers), (root.level, training.level)
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(levels[0])
-    training.setLevel(levels[1])
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import marshal
-import os
 import pickle
 import shutil
 from collections.abc import Callable
@@ -23,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from payloads import CodePayload, SystemPayload
 
 from vimax.config import RunConfig
 from vimax.data.config import DataConfig
@@ -36,26 +35,7 @@ TINY = ModelConfig(hidden=(32, 32), latent_dim=4)
 TRAIN = TrainConfig(epochs=1, eval_samples=2, device="cpu", threads=1, progress=False)
 
 
-# ---------------------------------------------------------------- payloads
-
-
-class _Code:
-    """Unpickles to a code object (marshal.loads) that would create the marker if run."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        code = compile(f"open({str(self.marker)!r}, 'w').close()", "<payload>", "exec")
-        return marshal.loads, (marshal.dumps(code),)
-
-
-class _System:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch '{self.marker}'",)
+# ---------------------------------------------------------------- files (payloads: tests/payloads.py)
 
 
 def _mnist_arrays(n_train: int = 12, n_test: int = 5) -> dict[str, np.ndarray]:
@@ -297,7 +277,8 @@ CASES: dict[str, Case] = {
         unfinished(replace("checkpoint.pt", GARBAGE[:4096]))),
     "train/resume checkpoint running a command": Case(
         "train --config {ws}/run.json --resume --out {ws}/unfinished", "refused",
-        unfinished(torch_save("checkpoint.pt", lambda d: {"epoch": 1, "x": _System(d.parent / MARKER)})),
+        unfinished(torch_save("checkpoint.pt", lambda d: {"epoch": 1,
+                                                                 "x": SystemPayload(d.parent / MARKER)})),
         malicious=True),
     # ---- train: data files given as --data-dir
     "data/no files, no download": Case(MNIST, "MNIST not found", lambda ws: (ws / "data").mkdir()),
@@ -336,7 +317,7 @@ CASES: dict[str, Case] = {
                                     stem="t10k-labels-idx1-ubyte", gz=False)),
     "data/cifar batch running a command": Case(
         CIFAR, "data_batch_1: refused to load: the pickle asks for",
-        cifar_batches(lambda ws: pickle.dumps({b"data": _System(ws / MARKER)}, 2)), malicious=True),
+        cifar_batches(lambda ws: pickle.dumps({b"data": SystemPayload(ws / MARKER)}, 2)), malicious=True),
     "data/cifar batch truncated": Case(CIFAR, "corrupt or truncated pickle", cifar_batches(
         lambda ws: pickle.dumps({b"data": np.zeros((10, 3072), np.uint8), b"labels": [0] * 10}, 2)[:500])),
     "data/cifar batch label 10": Case(CIFAR, "labels must lie in 0..9", cifar_batches(
@@ -360,15 +341,16 @@ CASES: dict[str, Case] = {
                                       broken(lambda d: (d / "model.pt").unlink())),
     "evaluate/model.pt pickled code": Case(
         BROKEN, "refused: the checkpoint holds objects that are not plain",
-        broken(lambda d: (d / "model.pt").write_bytes(pickle.dumps(_Code(d.parent / MARKER)))),
+        broken(lambda d: (d / "model.pt").write_bytes(pickle.dumps(CodePayload(d.parent / MARKER)))),
         malicious=True),
     "evaluate/model.pt code in a state dict": Case(
         BROKEN, "refused",
-        broken(torch_save("model.pt", lambda d: {"encoder.w": torch.ones(2), "x": _Code(d.parent / MARKER)})),
+        broken(torch_save("model.pt", lambda d: {"encoder.w": torch.ones(2),
+                                                       "x": CodePayload(d.parent / MARKER)})),
         malicious=True),
     "evaluate/model.pt running a command": Case(
         BROKEN, "refused",
-        broken(torch_save("model.pt", lambda d: [_System(d.parent / MARKER)])), malicious=True),
+        broken(torch_save("model.pt", lambda d: [SystemPayload(d.parent / MARKER)])), malicious=True),
     "evaluate/model.pt a list": Case(BROKEN, "does not fit the run's model",
                                      broken(torch_save("model.pt", lambda d: [torch.zeros(3)]))),
     "evaluate/model.pt wrong shapes": Case(
