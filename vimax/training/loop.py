@@ -12,13 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import random
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -32,6 +30,7 @@ from vimax.objectives.config import build_objective
 from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
 from vimax.training.run_folder import RunFolder
+from vimax.training.state import restore_training_state, seed_everything, training_state
 
 if TYPE_CHECKING:
     from vimax.config import RunConfig
@@ -62,12 +61,6 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise VimaxError("--device cuda was asked for but CUDA is not available; use --device auto")
     return torch.device(name)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
@@ -144,39 +137,6 @@ def _evaluation_model(model: StochasticClassifier, average: WeightAverage | None
     return average.swapped_in(model) if average is not None else contextlib.nullcontext(model)
 
 
-def _restore(state, model, optimizer, average) -> tuple[int, list[dict[str, Any]], float]:
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if average is not None:
-        average.load_state_dict(state["average"])
-    torch.set_rng_state(state["rng_torch"])
-    if torch.cuda.is_available() and state.get("rng_cuda") is not None:
-        torch.cuda.set_rng_state_all(state["rng_cuda"])
-    np.random.set_state(tuple(state["rng_numpy"]))
-    random.setstate(_as_tuple(state["rng_python"]))
-    return int(state["epoch"]), list(state["history"]), float(state["train_seconds"])
-
-
-def _as_tuple(value):
-    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-def _snapshot(epoch, model, optimizer, average, history, train_seconds) -> dict[str, Any]:
-    np_state = np.random.get_state()
-    return {
-        "epoch": epoch,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "average": average.state_dict() if average is not None else None,
-        "rng_torch": torch.get_rng_state(),
-        "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        "rng_numpy": [np_state[0], torch.from_numpy(np_state[1].copy()), *np_state[2:]],
-        "rng_python": random.getstate(),
-        "history": history,
-        "train_seconds": train_seconds,
-    }
-
-
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """Adam as every run uses it; fused: one kernel per parameter instead of ~10 (3.5x faster on CPU)."""
     return torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.adam_betas, fused=True)
@@ -217,7 +177,8 @@ def fit(
     average = WeightAverage(model, tc.ema_decay) if tc.ema_decay > 0 else None
     start, history, train_seconds = 0, [], 0.0
     if resume and folder.has_checkpoint():
-        start, history, train_seconds = _restore(folder.load_checkpoint(), model, optimizer, average)
+        state = folder.load_checkpoint()
+        start, history, train_seconds = restore_training_state(state, model, optimizer, average)
         logger.info("resuming %s after epoch %d", folder.path, start)
     train, val = dataset.train.to(device), dataset.val.to(device)
     for epoch in range(start, tc.epochs):
@@ -241,7 +202,7 @@ def fit(
         logger.info("epoch %d: %s", epoch + 1,
                     ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
         folder.write_history(history)
-        folder.save_checkpoint(_snapshot(epoch + 1, model, optimizer, average, history, train_seconds))
+        folder.save_checkpoint(training_state(epoch + 1, model, optimizer, average, history, train_seconds))
     with _evaluation_model(model, average) as evaluated:
         metrics = final_metrics(evaluated, dataset, objective, config, history, device)
         model_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
