@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 import vimax.data.cifar10 as cifar10
+import vimax.data.image_folder as image_folder
 from vimax.data.base import DATASETS
 from vimax.data.cifar10 import CLASSES, load_cifar10
 from vimax.errors import DataError
@@ -196,7 +197,7 @@ def test_folder_cache_is_reused_and_refreshed(tmp_path, monkeypatch):
     expected = write_images(data)
     check_images(load_cifar10(str(data), val_size=6, download=False), expected, 6)
     with monkeypatch.context() as patch:  # a valid cache means no decoding at all
-        patch.setattr(cifar10, "_decode", lambda items: pytest.fail("decoded again"))
+        patch.setattr(image_folder, "decode", lambda items, side: pytest.fail("decoded again"))
         check_images(load_cifar10(str(data), val_size=6, download=False), expected, 6)
     # Changing an image invalidates the cache.
     path = data / "test" / "cat" / "0001.png"
@@ -229,7 +230,7 @@ def test_image_tarball_is_decoded_without_touching_data_dir(tmp_path, monkeypatc
     check_images(load_cifar10(str(data), val_size=6, download=False), expected, 6)
     assert [p.name for p in data.iterdir()] == ["cifar10-jpeg.tar.gz"]
     assert (tmp_path / "cache" / "cifar10-jpeg.npz").is_file()
-    monkeypatch.setattr(cifar10, "_decode_tar", lambda tar: pytest.fail("decoded again"))
+    monkeypatch.setattr(cifar10, "decode_tar", lambda *args: pytest.fail("decoded again"))
     check_images(load_cifar10(str(data), val_size=6, download=False), expected, 6)
 
 

@@ -11,8 +11,9 @@ c. image folders ``train/<class>/*.jpg|png`` and ``test/<class>/...``, maybe ins
 d. a tarball ``cifar10-jpeg.tar.gz`` of that layout, decoded straight from the
    tarball in one pass (extracting 60,000 small files costs far more than decoding).
 
-Decoded images of (c) and (d) are cached as an uncompressed ``.npz`` in the cache,
-keyed on the files' names, sizes and times (c) or the tarball's SHA-256 (d).
+Decoded images of (c) and (d) (:mod:`vimax.data.image_folder`) are cached as an
+uncompressed ``.npz`` in the cache, keyed on the files' names, sizes and times (c)
+or the tarball's SHA-256 (d).
 Image folders are sorted by class, so their training images are shuffled with a
 fixed seed so that the validation split (the last images) holds every class.
 
@@ -22,20 +23,17 @@ If none is there, the official tarball is downloaded into the cache.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import shutil
-import tarfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from vimax.atomic import atomic_write
 from vimax.data.base import DATASETS, Dataset, make_dataset
 from vimax.data.download import cache_dir, sha256_of
 from vimax.data.download import download as fetch
+from vimax.data.image_folder import Arrays, decode_folder, decode_tar, read_cache, write_cache
 from vimax.errors import DataError
 from vimax.safe_files import safe_extract_tar, safe_unpickle
 
@@ -50,11 +48,8 @@ SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 OFFICIAL_TAR, OFFICIAL_DIR = "cifar-10-python.tar.gz", "cifar-10-batches-py"
 BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 IMAGES_TAR, IMAGES_DIR = "cifar10-jpeg.tar.gz", "cifar10-jpeg"
-_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _SIDE = 32
-_MAX_IMAGE_BYTES = 1 << 20  # a 32x32 PNG or JPEG is a few kB
 _SHUFFLE_SEED = 0
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -97,125 +92,11 @@ def _official_in(folder: Path) -> bool:
     return all((folder / name).is_file() for name in BATCHES)
 
 
-def _check_classes(found: list[str], where: str) -> None:
-    if sorted(found) != list(CLASSES):
-        missing = sorted(set(CLASSES) - set(found))
-        extra = sorted(set(found) - set(CLASSES))
-        raise DataError(f"{where}: class folders must be exactly {' '.join(CLASSES)}; "
-                        f"missing: {' '.join(missing) or '-'}, unexpected: {' '.join(extra) or '-'}")
-
-
-def _is_image(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith(_EXTENSIONS)
-
-
-def _list_split(folder: Path) -> tuple[list[tuple[str, Path]], np.ndarray]:
-    """Image files of ``folder/<class>/`` sorted by class then name, and their labels."""
-    _check_classes([p.name for p in folder.iterdir() if p.is_dir() and p.name[0] != "."], str(folder))
-    return _ordered({c: [(str(f), f) for f in (folder / c).iterdir() if _is_image(f.name)]
-                     for c in CLASSES}, str(folder))
-
-
-def _ordered(by_class: dict[str, list], where: str) -> tuple[list, np.ndarray]:
-    items: list = []
-    labels: list[int] = []
-    for label, name in enumerate(CLASSES):
-        found = sorted(by_class.get(name, []), key=lambda item: item[0])
-        if not found:
-            raise DataError(f"{where}/{name}: no .jpg/.jpeg/.png images")
-        items += found
-        labels += [label] * len(found)
-    return items, np.array(labels, dtype=np.int64)
-
-
-def _decode(items: list[tuple[str, Path | bytes]]) -> np.ndarray:
-    """Decode (name, path or bytes) RGB 32x32 images into (n, 3, 32, 32) uint8."""
-    from PIL import Image, UnidentifiedImageError
-
-    out = np.empty((len(items), _SIDE, _SIDE, 3), dtype=np.uint8)
-    for i, (name, item) in enumerate(items):
-        try:
-            with Image.open(io.BytesIO(item) if isinstance(item, bytes) else item,
-                            formats=["JPEG", "PNG"]) as img:
-                if img.size != (_SIDE, _SIDE) or img.mode != "RGB":
-                    raise DataError(f"{name}: expected a {_SIDE}x{_SIDE} RGB image, "
-                                    f"got {img.size[0]}x{img.size[1]} {img.mode}")
-                out[i] = np.asarray(img)
-        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-            raise DataError(f"{name}: cannot decode image ({type(exc).__name__}: {exc})") from exc
-    return out.transpose(0, 3, 1, 2)
-
-
-def _decode_tar(tar: Path) -> Arrays:
-    """Decode ``[prefix/]{train,test}/<class>/*`` images from a tarball; nothing is written."""
-    splits: dict[str, dict[str, list[tuple[str, bytes]]]] = {"train": {}, "test": {}}
-    try:
-        with tarfile.open(tar, "r|*") as archive:
-            for member in archive:
-                parts = member.name.split("/")  # tar names use "/" on every platform
-                if member.isfile() and len(parts) >= 3 and parts[-3] in splits \
-                        and _is_image(parts[-1]):
-                    if member.size > _MAX_IMAGE_BYTES:
-                        raise DataError(f"{tar}:{member.name}: {member.size} bytes is too "
-                                        f"large for a {_SIDE}x{_SIDE} image")
-                    data = archive.extractfile(member).read()  # type: ignore[union-attr]
-                    splits[parts[-3]].setdefault(parts[-2], []).append((f"{tar}:{member.name}", data))
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise DataError(f"{tar}: truncated or corrupt tarball ({type(exc).__name__}: {exc})") from exc
-    arrays = []
-    for split, by_class in splits.items():
-        _check_classes(list(by_class), f"{tar}:{split}")
-        items, labels = _ordered(by_class, f"{tar}:{split}")
-        log.info("decoding %d CIFAR-10 %s images from %s", len(items), split, tar)
-        arrays += [_decode(items), labels]
-    return arrays[0], arrays[1], arrays[2], arrays[3]
-
-
 def _images_in(root: Path) -> Path | None:
     for folder in (root, root / IMAGES_DIR, root / "cifar10"):
         if (folder / "train").is_dir() and (folder / "test").is_dir():
             return folder
     return None
-
-
-def _cached(npz: Path, key: str) -> Arrays | None:
-    """Arrays from a decode cache written for ``key``, or None if absent, stale or unreadable."""
-    if not npz.is_file():
-        return None
-    try:
-        with np.load(npz, allow_pickle=False) as archive:
-            if str(archive["key"]) != key:
-                log.info("%s is stale; decoding the images again", npz)
-                return None
-            return tuple(archive[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-    except Exception as exc:  # noqa: BLE001 - any damage to a cache just means "decode again"
-        log.warning("ignoring unreadable cache %s (%s)", npz, exc)
-        return None
-
-
-def _save(npz: Path, key: str, arrays: Arrays) -> None:
-    names = ("x_train", "y_train", "x_test", "y_test")
-    try:
-        atomic_write(npz, lambda f: np.savez(f, key=np.array(key), **dict(zip(names, arrays))))
-    except OSError as exc:
-        log.warning("could not write the decode cache %s (%s)", npz, exc)
-
-
-def _decode_folder(folder: Path, npz: Path) -> Arrays:
-    """Decode ``folder/{train,test}/<class>/*``, reusing and refreshing the ``npz`` cache."""
-    train, y_train = _list_split(folder / "train")
-    test, y_test = _list_split(folder / "test")
-    digest = hashlib.sha256()  # names, sizes and modification times of every image
-    for _, f in train + test:
-        st = f.stat()
-        digest.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    key = "files:" + digest.hexdigest()
-    found = _cached(npz, key)
-    if found is None:
-        log.info("decoding %d CIFAR-10 images in %s", len(train) + len(test), folder)
-        found = (_decode(train), y_train, _decode(test), y_test)
-        _save(npz, key, found)
-    return found
 
 
 def _shuffled(arrays: Arrays) -> Arrays:
@@ -240,14 +121,15 @@ def _load_from(root: Path, cache: Path) -> tuple[Arrays, str] | None:
     images = _images_in(root)
     if images is not None:
         name = hashlib.sha256(str(images.resolve()).encode()).hexdigest()[:12]
-        return _shuffled(_decode_folder(images, cache / f"cifar10-images-{name}.npz")), str(images)
+        npz = cache / f"cifar10-images-{name}.npz"
+        return _shuffled(decode_folder(images, npz, CLASSES, _SIDE)), str(images)
     tar = root / IMAGES_TAR
     if tar.is_file():
         key, npz = "sha256:" + sha256_of(tar), cache / f"{IMAGES_DIR}.npz"
-        found = _cached(npz, key)
+        found = read_cache(npz, key)
         if found is None:
-            found = _decode_tar(tar)
-            _save(npz, key, found)
+            found = decode_tar(tar, CLASSES, _SIDE)
+            write_cache(npz, key, found)
         return _shuffled(found), str(tar)
     return None
 
