@@ -9,8 +9,9 @@ from torch import nn
 
 from vimax.errors import ConfigError
 from vimax.models.encoder import GaussianPosterior
-from vimax.objectives.divergences import KERNELS, gaussian_kl, mmd
+from vimax.objectives.divergences import KERNELS, gaussian_kl
 from vimax.objectives.output import ObjectiveOutput, classification_loss, information_terms
+from vimax.objectives.prior_mmd import mmd_to_prior_sample
 from vimax.objectives.registry import OBJECTIVES, check_beta, check_prior_std
 
 __all__ = ["VariationalInfoMax"]
@@ -77,7 +78,9 @@ class VariationalInfoMax(nn.Module):
         task = classification_loss(logits, labels)
         samples = z.reshape(-1, z.shape[-1])  # (L*B, K)
         prior_samples = torch.randn_like(samples) * self.prior_std  # (L*B, K)
-        divergence = mmd(samples, prior_samples, self.kernel, self.kernel_scale, self.unbiased)
+        # divergences.mmd's value, with the gradient for the posterior samples written out
+        divergence = mmd_to_prior_sample(samples, prior_samples, self.kernel, self.kernel_scale,
+                                         self.unbiased)
         loss = task + self.beta * divergence
         with torch.no_grad():
             rate = gaussian_kl(posterior.mean, posterior.std, self.prior_std).mean()
