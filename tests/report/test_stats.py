@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy.stats import ttest_ind
 
-from vimax.report.format import fmt, fmt_beta
+from vimax.report.format import fmt, fmt_beta, summary_verdict
 from vimax.report.stats import compare, summarize, welch_p
 
 
@@ -42,3 +42,13 @@ def test_verdicts(vim, vib, higher, verdict):
 def test_beta_written_like_the_paper():
     assert [fmt_beta(b) for b in (1e-3, 1e-9, 2.5e-4, 0.1, 1.0, 100.0)] == \
         ["1e-3", "1e-9", "2.5e-4", "0.1", "1", "100"]
+
+
+@pytest.mark.parametrize(("vim", "vib", "words"), [
+    ([1.0, 2.0], [1.2, 1.9], "not shown (VIM better on average, not significantly)"),
+    ([1.3, 2.0], [1.2, 1.9], "does not reproduce (VIM not better on average)"),
+    ([2.0, 2.1, 2.05], [1.0, 1.1, 1.05], "does not reproduce (VIB significantly better)"),
+    ([1.0, 1.1, 1.05], [2.0, 2.1, 2.05], "reproduces"),
+])
+def test_summary_verdict_says_which_way_a_non_significant_difference_goes(vim, vib, words):
+    assert summary_verdict(compare("m", summarize(vim), summarize(vib), False)) == words

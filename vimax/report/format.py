@@ -97,6 +97,14 @@ VERDICTS = {"reproduces": "reproduces", "opposite": "does not reproduce (VIB sig
             "not run": "not run yet"}
 
 
+def summary_verdict(c: Comparison) -> str:
+    """The verdict of the summary table, as the claim's sentence words it."""
+    if c.verdict != "not significant":
+        return VERDICTS[c.verdict]
+    return ("not shown (VIM better on average, not significantly)" if c.vim_better
+            else "does not reproduce (VIM not better on average)")
+
+
 def _with_p(p: float | None) -> str:
     return "p < 0.001" if p is not None and p < 1e-3 else f"p = {fmt_p(p)}"
 
@@ -129,5 +137,6 @@ def claim(what: str, c: Comparison, vim_label: str, vib_label: str, scale: float
 
 def claims_table(claims: list[Claim]) -> list[str]:
     """The summary: one row per tested claim."""
-    rows = [[c.what, VERDICTS[c.verdict], fmt_p(c.comparison.p)] for c in claims if c.comparison is not None]
+    rows = [[c.what, summary_verdict(c.comparison), fmt_p(c.comparison.p)]
+            for c in claims if c.comparison is not None]
     return markdown_table(["claim (VIM vs VIB)", "verdict", "Welch p"], rows) if rows else []
