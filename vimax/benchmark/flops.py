@@ -58,11 +58,12 @@ def forward_flops(model: nn.Module, run: Callable[[], object]) -> int:
 def mmd_flops(n: int, latent_dim: int) -> int:
     """FLOPs of the MMD's Gram matrices in one training step, n samples of dimension K.
 
-    Forward: three (n, K) @ (K, n) products, 2 n^2 K each. Backward: the two that
-    involve z (z z^T and z p^T) need 2 more products each; the prior's Gram needs none.
+    Forward: three (n, K) @ (K, n) products, 2 n^2 K each. Backward: the gradient
+    for z is one (n, 2n) @ (2n, K) product, two Grams' worth
+    (:mod:`vimax.objectives.prior_mmd`); the prior's Gram needs none.
     """
     gram = 2 * n * n * latent_dim
-    return 3 * gram + 2 * 2 * gram
+    return 3 * gram + 2 * gram
 
 
 def training_step_flops(model: nn.Module, run_forward: Callable[[], object],
