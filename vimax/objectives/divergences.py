@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["gaussian_kl", "mmd", "imq_kernel", "rbf_kernel", "squared_distances", "KERNELS"]
+__all__ = ["gaussian_kl", "mmd", "mmd_kernel_scale", "imq_kernel", "rbf_kernel", "squared_distances",
+           "KERNELS"]
 
 
 def gaussian_kl(mean: torch.Tensor, std: torch.Tensor, prior_std: float = 1.0) -> torch.Tensor:
@@ -66,6 +67,22 @@ def rbf_kernel(sq_dist: torch.Tensor, scale: float) -> torch.Tensor:
 KERNELS = {"imq": imq_kernel, "rbf": rbf_kernel}
 
 
+def mmd_kernel_scale(x: torch.Tensor, y: torch.Tensor, kernel: str, scale: float | None,
+                     unbiased: bool) -> float:
+    """Check the arguments of :func:`mmd`; return the kernel constant C (K when ``scale`` is None)."""
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"mmd needs (N, K) and (M, K) samples, got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}")
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; choose one of: {', '.join(KERNELS)}")
+    c = float(x.shape[1]) if scale is None else float(scale)
+    if c <= 0:
+        raise ValueError(f"kernel scale must be > 0, got {c}")
+    if unbiased and (x.shape[0] < 2 or y.shape[0] < 2):
+        raise ValueError("the unbiased MMD needs at least 2 samples on each side")
+    return c
+
+
 def mmd(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -90,23 +107,14 @@ def mmd(
     Returns:
         A scalar tensor.
     """
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
-        raise ValueError(f"mmd needs (N, K) and (M, K) samples, got {tuple(x.shape)} and "
-                         f"{tuple(y.shape)}")
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; choose one of: {', '.join(KERNELS)}")
+    c = mmd_kernel_scale(x, y, kernel, scale, unbiased)
     k = KERNELS[kernel]
-    c = float(x.shape[1]) if scale is None else float(scale)
-    if c <= 0:
-        raise ValueError(f"kernel scale must be > 0, got {c}")
     n, m = x.shape[0], y.shape[0]
     x_sq, y_sq = x.pow(2).sum(-1), y.pow(2).sum(-1)  # (N,), (M,): each norm computed once
     k_xx = k(squared_distances(x, x, x_sq, x_sq), c)  # (N, N)
     k_yy = k(squared_distances(y, y, y_sq, y_sq), c)  # (M, M)
     k_xy = k(squared_distances(x, y, x_sq, y_sq), c)  # (N, M)
     if unbiased:
-        if n < 2 or m < 2:
-            raise ValueError("the unbiased MMD needs at least 2 samples on each side")
         # the diagonal of k_xx is k(a, a), which is 1 for both kernels: subtract it exactly
         xx = (k_xx.sum() - k_xx.diagonal().sum()) / (n * (n - 1))
         yy = (k_yy.sum() - k_yy.diagonal().sum()) / (m * (m - 1))

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from vimax.objectives.divergences import KERNELS, squared_distances
+from vimax.objectives.divergences import KERNELS, mmd_kernel_scale, squared_distances
 
 __all__ = ["mmd_to_prior_sample"]
 
@@ -78,15 +78,5 @@ def mmd_to_prior_sample(x: torch.Tensor, y: torch.Tensor, kernel: str = "imq", s
     and defaults: kernel constant C = K); ``y`` gets no gradient and the result
     cannot be differentiated twice.
     """
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
-        raise ValueError(f"mmd needs (N, K) and (M, K) samples, got {tuple(x.shape)} and {tuple(y.shape)}")
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; choose one of: {', '.join(KERNELS)}")
-    c = float(x.shape[1]) if scale is None else float(scale)
-    if c <= 0:
-        raise ValueError(f"kernel scale must be > 0, got {c}")
-    n, m = x.shape[0], y.shape[0]
-    if (n < 2 or m < 2) if unbiased else (n < 1 or m < 1):
-        raise ValueError("the unbiased MMD needs at least 2 samples on each side" if unbiased
-                         else "the MMD needs at least 1 sample on each side")
+    c = mmd_kernel_scale(x, y, kernel, scale, unbiased)
     return _PriorSampleMMD.apply(x, y.detach(), kernel, c, unbiased)
