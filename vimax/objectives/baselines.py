@@ -4,14 +4,12 @@ smoothing and the confidence penalty. The encoder's mean is the representation
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from vimax.errors import ConfigError
-from vimax.objectives.output import ObjectiveOutput, classification_loss, information_terms
+from vimax.objectives.output import ObjectiveOutput, classification_loss, objective_output
 from vimax.objectives.registry import OBJECTIVES, check_beta
 
 __all__ = ["CrossEntropy", "Dropout", "LabelSmoothing", "ConfidencePenalty"]
@@ -27,11 +25,7 @@ class _Baseline(nn.Module):
 
     def _output(self, loss: torch.Tensor, task: torch.Tensor, logits: torch.Tensor,
                 **extra: torch.Tensor) -> ObjectiveOutput:
-        h_y = self.label_entropy if self.label_entropy is not None else math.log(logits.shape[-1])
-        parts = {"loss": loss.detach(), "task": task.detach()}
-        parts.update({name: value.detach() for name, value in extra.items()})
-        parts.update(information_terms(task, None, h_y))
-        return ObjectiveOutput(loss, parts)
+        return objective_output(loss, task, logits, self.label_entropy, None, **extra)
 
 
 @OBJECTIVES.register("deterministic")

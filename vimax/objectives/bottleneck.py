@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from vimax.models.encoder import GaussianPosterior
 from vimax.objectives.divergences import gaussian_kl
-from vimax.objectives.output import ObjectiveOutput, classification_loss, information_terms
+from vimax.objectives.output import ObjectiveOutput, classification_loss, objective_output
 from vimax.objectives.registry import OBJECTIVES, check_beta, check_prior_std
 
 __all__ = ["VariationalInformationBottleneck"]
@@ -64,7 +62,4 @@ class VariationalInformationBottleneck(nn.Module):
         task = classification_loss(logits, labels)
         kl = gaussian_kl(posterior.mean, posterior.std, self.prior_std).mean()
         loss = task + self.beta * kl
-        h_y = self.label_entropy if self.label_entropy is not None else math.log(logits.shape[-1])
-        parts = {"loss": loss.detach(), "task": task.detach(), "kl": kl.detach()}
-        parts.update(information_terms(task, kl, h_y))
-        return ObjectiveOutput(loss, parts)
+        return objective_output(loss, task, logits, self.label_entropy, rate_nats=kl, kl=kl)

@@ -10,7 +10,7 @@ from torch import nn
 from vimax.errors import ConfigError
 from vimax.models.encoder import GaussianPosterior
 from vimax.objectives.divergences import KERNELS, gaussian_kl
-from vimax.objectives.output import ObjectiveOutput, classification_loss, information_terms
+from vimax.objectives.output import ObjectiveOutput, classification_loss, objective_output
 from vimax.objectives.prior_mmd import mmd_to_prior_sample
 from vimax.objectives.registry import OBJECTIVES, check_beta, check_prior_std
 
@@ -84,7 +84,4 @@ class VariationalInfoMax(nn.Module):
         loss = task + self.beta * divergence
         with torch.no_grad():
             rate = gaussian_kl(posterior.mean, posterior.std, self.prior_std).mean()
-        h_y = self.label_entropy if self.label_entropy is not None else math.log(logits.shape[-1])
-        parts = {"loss": loss.detach(), "task": task.detach(), "mmd": divergence.detach()}
-        parts.update(information_terms(task, rate, h_y))
-        return ObjectiveOutput(loss, parts)
+        return objective_output(loss, task, logits, self.label_entropy, rate_nats=rate, mmd=divergence)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["ObjectiveOutput", "classification_loss", "information_terms"]
+__all__ = ["ObjectiveOutput", "classification_loss", "information_terms", "objective_output"]
 
 LN2 = math.log(2.0)
 
@@ -59,3 +59,20 @@ def information_terms(
     if rate_nats is not None:
         parts["rate_bits"] = rate_nats.detach() / LN2
     return parts
+
+
+def objective_output(loss: torch.Tensor, task: torch.Tensor, logits: torch.Tensor,
+                     label_entropy: float | None, rate_nats: torch.Tensor | None = None,
+                     **terms: torch.Tensor) -> ObjectiveOutput:
+    """What an objective returns: ``loss`` and its parts "loss", "task", ``terms`` and the bits.
+
+    Args:
+        label_entropy: H(Y) in nats for the I(Z;Y) bound; None means log C (C = logits.shape[-1]).
+        rate_nats: batch-mean KL(q(z|x) || p(z)), logged as "rate_bits" (None: no rate).
+        terms: further named scalar terms (the divergence: "kl", "mmd", ...), logged detached.
+    """
+    h_y = label_entropy if label_entropy is not None else math.log(logits.shape[-1])
+    parts = {"loss": loss.detach(), "task": task.detach()}
+    parts.update({name: value.detach() for name, value in terms.items()})
+    parts.update(information_terms(task, rate_nats, h_y))
+    return ObjectiveOutput(loss, parts)
