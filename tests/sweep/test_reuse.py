@@ -51,6 +51,11 @@ def test_identical_run_is_copied_and_evaluated_by_its_own_sweep(tiny_sweep, writ
     records = read_records(tmp_path / "other/cpu")
     assert records["vim_again_beta1e-03_seed0"]["reused_from"] == copied_from(copy)
     assert "reused_from" not in records["vim_again_beta5e-03_seed0"]
+    third = dict(overlapping(tiny_sweep), name="third")  # copies the original, not the copy
+    assert sweep(write_sweep(third, "third.yaml"), tmp_path) == 0
+    third_copy = tmp_path / "third/cpu/vim_again_beta1e-03_seed0"
+    assert copied_from(third_copy) == "../../../tiny/cpu/vim_beta1e-03_seed0"
+    assert trained == ["vim_again_beta5e-03_seed0"]
 
 
 def copied_from(folder: Path) -> str:
@@ -74,3 +79,12 @@ def test_a_different_seed_or_setting_is_not_reused(tiny_sweep, write_sweep, tmp_
     other["base"]["train"]["batch_size"] = 50
     assert sweep(write_sweep(other, "other.yaml"), tmp_path) == 0
     assert "reused_from" not in metrics(tmp_path / "other/cpu/vim_again_beta1e-03_seed0")
+
+
+def test_dry_run_names_the_run_a_pending_run_will_copy(tiny_sweep, write_sweep, tmp_path, capsys):
+    assert sweep(write_sweep(tiny_sweep), tmp_path) == 0
+    capsys.readouterr()
+    assert sweep(write_sweep(overlapping(tiny_sweep), "other.yaml"), tmp_path, "--dry-run") == 0
+    listing = capsys.readouterr().out
+    assert "vim_again_beta1e-03_seed0  pending  training to copy from tiny/cpu/vim_beta1e-03_seed0" in listing
+    assert "vim_again_beta5e-03_seed0  pending\n" in listing

@@ -62,8 +62,19 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
     return specs
 
 
+def _with_twin(spec: RunSpec, status: str, detail: str) -> tuple[RunSpec, str, str]:
+    """A pending run's detail names the finished run of another sweep it will copy."""
+    if status == "pending" and spec.reuse_training:
+        from vimax.sweep.reuse import find_twin
+
+        twin = find_twin(spec)
+        if twin is not None:
+            detail = f"training to copy from {twin.relative_to(Path(spec.out_dir).parents[2])}"
+    return spec, status, detail
+
+
 def print_plan(specs: list[RunSpec]) -> None:
-    statuses = [(spec, *run_status(spec)) for spec in specs]
+    statuses = [_with_twin(spec, *run_status(spec)) for spec in specs]
     width = max(len(spec.run_id) for spec in specs)
     for spec, status, detail in statuses:
         print(f"{spec.run_id:<{width}}  {status:<8} {detail}".rstrip())

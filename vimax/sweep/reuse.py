@@ -47,6 +47,8 @@ def _saved_config(folder: Path) -> dict[str, Any] | None:
 def find_twin(spec: RunSpec) -> Path | None:
     """A finished run folder of another sweep (or profile) with the same resolved config, or None.
 
+    Copies are passed over: the folder returned is one where the training ran.
+
     Looks at ``RESULTS_DIR/<sweep>/<profile>/<run>/``, the layout every sweep writes.
     """
     own = Path(spec.out_dir).resolve()
@@ -57,9 +59,17 @@ def find_twin(spec: RunSpec) -> Path | None:
         complete = all((folder / name).is_file() for name in (*COPIED, "metrics.json"))
         if not complete or folder.resolve() == own:
             continue
-        if _saved_config(folder) == wanted:
+        if _saved_config(folder) == wanted and not _is_copy(folder):
             return folder
     return None
+
+
+def _is_copy(folder: Path) -> bool:
+    """A run folder whose training was itself copied: the original is the one to copy."""
+    try:
+        return REUSED_FROM in json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return True  # unreadable: not a run to copy from
 
 
 def adopt_twin(spec: RunSpec, twin: Path) -> dict[str, Any]:
