@@ -20,7 +20,8 @@ from typing import IO, Any
 
 import torch
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_save_checkpoint"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_jsonl",
+           "atomic_save_checkpoint"]
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -99,6 +100,11 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def atomic_write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON to ``path`` atomically (NaN and Inf are written as null)."""
     atomic_write_text(path, json.dumps(_finite(obj), indent=2) + "\n")
+
+
+def atomic_write_jsonl(path: str | Path, rows: list[Any]) -> None:
+    """Write one JSON line per row to ``path`` atomically (NaN and Inf are written as null)."""
+    atomic_write_text(path, "".join(json.dumps(_finite(row)) + "\n" for row in rows))
 
 
 def atomic_save_checkpoint(obj: Any, path: str | Path) -> None:

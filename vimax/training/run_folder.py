@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 import vimax
-from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_text
+from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_jsonl
 from vimax.errors import CheckpointError, VimaxError
 
 __all__ = ["RunFolder", "git_revision"]
@@ -111,8 +111,7 @@ class RunFolder:
         return load_checkpoint(self.path / CHECKPOINT)
 
     def write_history(self, history: list[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(row) + "\n" for row in history)
-        atomic_write_text(self.path / HISTORY, lines)
+        atomic_write_jsonl(self.path / HISTORY, history)
 
     def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor]) -> None:
         """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint."""
