@@ -14,7 +14,7 @@ samples, d the squared distances and k'(d) the kernel's derivative,
 
 that is ``rowsum(R) * x - R @ s``. The forward pass computes x against [x; y] in
 one matmul and the prior-prior block without a gradient; the backward pass is
-one more matmul. Autograd needs four for the same gradient; the MMD is
+one more matmul. Autograd needs three (two for x x^T, one for x y^T); the MMD is
 matmul-bound at batch 100 and K = 256, so this is where VIM's overhead goes.
 """
 
