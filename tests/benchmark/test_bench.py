@@ -13,6 +13,7 @@ from torch import nn
 
 from vimax.benchmark.config import OBJECTIVES, BenchConfig
 from vimax.benchmark.flops import forward_flops, layer_flops, mmd_flops, training_step_flops
+from vimax.benchmark.measure import build_run, paired_overhead
 from vimax.benchmark.memory import measure_memory, training_command
 from vimax.benchmark.plain_loop import PlainModel, plain_loss, train_plain
 from vimax.cli import main
@@ -111,8 +112,8 @@ def test_quick_bench_prints_json_with_every_figure(capsys):
     code = main(["-q", "bench", "--quick", "--json", "--skip-memory", "--threads", "1"])
     assert code == 0
     results = json.loads(capsys.readouterr().out)
-    assert {"machine", "config", "matmul_peak_gflops", "data", "training", "evaluation", "cnn",
-            "memory"} <= set(results)
+    assert {"machine", "config", "matmul_peak_gflops", "data", "training", "ceiling", "evaluation",
+            "cnn", "memory"} <= set(results)
     assert results["memory"] is None and results["matmul_peak_gflops"] > 0
     training = results["training"]
     for name in OBJECTIVES:
@@ -121,6 +122,11 @@ def test_quick_bench_prints_json_with_every_figure(capsys):
         assert row["ratio"] == pytest.approx(row["vimax_samples_per_s"] / row["plain_samples_per_s"])
         assert 0 < row["vimax_flop_fraction"]
     assert set(training["overhead_over_deterministic_pct"]) == {"vib", "vim"}
+    plain = training["objectives"]["deterministic"]["plain_samples_per_s"]
+    for name, models in (("single", 1), ("stacked", 4), ("single_with_adam", 1)):
+        ceiling = results["ceiling"][name]
+        assert ceiling["models"] == models
+        assert ceiling["ratio_to_plain"] == pytest.approx(ceiling["samples_per_s"] / plain)
     assert results["evaluation"]["images_per_s"] > 0
     for name in ("contiguous", "channels_last"):
         assert results["cnn"][name]["samples_per_s"] > 0
@@ -131,4 +137,48 @@ def test_bench_table_is_printed(capsys):
     assert code == 0
     table = capsys.readouterr().out
     assert "vimax/plain" in table and "overhead over deterministic" in table
+    assert "matmuls alone" in table and "4 models stacked" in table and "fused Adam" in table
     assert "CIFAR-10" not in table and "peak RSS" not in table
+
+
+@pytest.mark.parametrize("models", [1, 3])
+def test_ceiling_products_are_the_layers_forward_and_backward(models):
+    """The timed products compute what autograd computes for nn.functional.linear."""
+    from vimax.benchmark.ceiling import layer_products
+
+    torch.manual_seed(0)
+    lead = (models,) if models > 1 else ()
+    x, w, g = torch.randn(*lead, 3, 6), torch.randn(*lead, 5, 6), torch.randn(*lead, 3, 5)
+    b = torch.randn(*lead, 1, 5) if models > 1 else torch.randn(5)
+    forward, weight_grad, input_grad = (call() for call in layer_products(x, w, b, g))
+    assert len(layer_products(x, w, b, g, input_gradient=False)) == 2
+    for m in range(models):
+        pick = (lambda t, m=m: t[m]) if models > 1 else (lambda t: t)
+        xm, wm = pick(x).clone().requires_grad_(), pick(w).clone().requires_grad_()
+        out = torch.nn.functional.linear(xm, wm, pick(b).reshape(-1))
+        out.backward(pick(g))
+        torch.testing.assert_close(pick(forward), out.detach())
+        torch.testing.assert_close(pick(weight_grad), wm.grad)
+        torch.testing.assert_close(pick(input_grad), xm.grad)
+
+
+def test_ceiling_shapes_are_the_mlps_layers():
+    from vimax.benchmark.ceiling import linear_shapes, matmul_ceiling
+
+    model, _ = build_run("deterministic", BenchConfig(), 0)
+    shapes = linear_shapes(model)
+    assert shapes == [(784, 1024), (1024, 1024), (1024, 512), (256, 10)]
+    figure = matmul_ceiling([(8, 4)], batch_size=2, steps=2, models=2, repeats=2)
+    assert figure["models"] == 2 and len(figure["runs"]) == 2 and figure["samples_per_s"] > 0
+    with pytest.raises(ValueError, match=">= 1"):
+        matmul_ceiling([(8, 4)], batch_size=2, steps=0)
+
+
+def test_overhead_is_paired_within_repeats():
+    """Load that slows a whole repeat cancels; the medians' ratio would report ~0 here."""
+    runs = {("deterministic", "vimax"): [4000.0, 3000.0, 4000.0, 3000.0, 3500.0],
+            ("vib", "vimax"): [3900.0, 2925.0, 3900.0, 2925.0, 3412.5],  # 1/0.975 - 1 each repeat
+            ("vim", "vimax"): [3000.0, 4000.0 / 1.1, 4000.0 / 1.1, 3000.0 / 1.1, 3500.0 / 1.1]}
+    overhead = paired_overhead(runs)
+    assert overhead["vib"] == pytest.approx(100 * (1 / 0.975 - 1))
+    assert overhead["vim"] == pytest.approx(10.0)

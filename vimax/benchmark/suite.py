@@ -9,13 +9,22 @@ import platform
 
 import torch
 
+from vimax.benchmark.ceiling import linear_shapes, matmul_ceiling
 from vimax.benchmark.config import BenchConfig
 from vimax.benchmark.flops import matmul_peak
-from vimax.benchmark.measure import measure_cnn, measure_evaluation, measure_mlp, random_split
+from vimax.benchmark.measure import (
+    build_run,
+    fit_optimizer,
+    measure_cnn,
+    measure_evaluation,
+    measure_mlp,
+    random_split,
+)
 from vimax.benchmark.memory import measure_memory
 from vimax.data.base import Split
 from vimax.data.config import DataConfig, load_dataset
 from vimax.errors import VimaxError
+from vimax.training.config import TrainConfig
 
 __all__ = ["run_bench", "machine_info", "load_mnist"]
 
@@ -51,6 +60,29 @@ def load_mnist(config: BenchConfig) -> tuple[Split, Split, str]:
                 "random (MNIST not found)")
 
 
+# models stacked into batched matmuls for the ceiling of a sweep that trains them as one
+STACKED_MODELS = 4
+
+
+def measure_ceiling(config: BenchConfig, training: dict) -> dict[str, object]:
+    """The MLP step's matmuls alone (:mod:`vimax.benchmark.ceiling`) for 1 model and
+    ``STACKED_MODELS`` stacked, and for 1 model with the fused Adam step that
+    ``vimax train`` runs, against the plain loop's deterministic samples/s."""
+    model, _ = build_run("deterministic", config, 0)
+    shapes = linear_shapes(model)
+    for parameter in model.parameters():
+        parameter.grad = torch.randn_like(parameter)
+    optimizer = fit_optimizer(model, TrainConfig())
+    plain = training["objectives"]["deterministic"]["plain_samples_per_s"]
+    results: dict[str, object] = {"shapes": shapes}
+    for name, models, extra in (("single", 1, None), ("stacked", STACKED_MODELS, None),
+                                ("single_with_adam", 1, optimizer.step)):
+        figure = matmul_ceiling(shapes, config.batch_size, config.steps, models, config.repeats, extra)
+        figure["ratio_to_plain"] = figure["samples_per_s"] / plain
+        results[name] = figure
+    return results
+
+
 def run_bench(config: BenchConfig) -> dict[str, object]:
     """Measure everything ``config`` asks for; see ``benchmarks/README.md``."""
     config.validate()
@@ -67,6 +99,8 @@ def run_bench(config: BenchConfig) -> dict[str, object]:
         logger.info("MNIST MLP training, %d steps x %d repeats per loop and objective",
                     config.steps, config.repeats)
         results["training"] = measure_mlp(config, train, peak)
+        logger.info("the step's matmuls alone, 1 model and %d stacked", STACKED_MODELS)
+        results["ceiling"] = measure_ceiling(config, results["training"])
         logger.info("evaluation, %d images x %d repeats", config.eval_images, config.repeats)
         results["evaluation"] = measure_evaluation(config, test)
         results["cnn"] = None

@@ -70,6 +70,16 @@ def format_table(results: dict) -> str:
     overhead = training["overhead_over_deterministic_pct"]
     lines.append(f"overhead over deterministic (vimax loop): VIB {overhead['vib']:+.1f}%, "
                  f"VIM {overhead['vim']:+.1f}%")
+    ceiling = results.get("ceiling")
+    if ceiling:
+        lines.append(f"the step's matmuls alone, nothing else (best of {config['repeats']}), "
+                     "against plain deterministic:")
+        for name, label in (("single", "1 model"),
+                            ("stacked", f"{ceiling['stacked']['models']} models stacked"),
+                            ("single_with_adam", "1 model + fused Adam step")):
+            figure = ceiling[name]
+            lines.append(f"  {label:<28}{figure['samples_per_s']:>8.0f} samples/s  "
+                         f"{figure['ratio_to_plain']:5.2f}x")
     evaluation = results["evaluation"]
     lines += ["", f"evaluation ({evaluation['samples']}-sample averaging, {evaluation['images']} "
               f"images): {evaluation['images_per_s']:.0f} images/s"]

@@ -1,0 +1,106 @@
+"""The matmul ceiling of a training step: its products alone, back to back, nothing else.
+
+A training step of the MNIST MLP spends most of its FLOPs in the matrix
+products of its ``nn.Linear`` layers: per layer, the forward ``x W^T + b`` and,
+in the backward pass, the weight gradient ``g^T x`` and (except for the first
+layer, whose input needs none) the input gradient ``g W``. :func:`matmul_ceiling`
+times exactly these products with the step's shapes, into preallocated
+outputs, with no activation, loss, optimizer, data indexing or Python framework
+in between. No loop that does the step's math can run faster than this, so
+``ceiling / plain`` bounds the speed-up over the plain loop that any loop can
+reach on the machine.
+
+With ``models`` > 1 the products of that many independent models are stacked
+into batched matmuls (``torch.baddbmm``/``torch.bmm``), as a sweep training
+several runs at once as one batched model would do; the figure is then the
+samples/s of all the models together, so it shows whether stacking raises a
+sweep's throughput.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+__all__ = ["linear_shapes", "layer_products", "matmul_ceiling"]
+
+
+def linear_shapes(model: nn.Module) -> list[tuple[int, int]]:
+    """(in_features, out_features) of every ``nn.Linear`` of ``model``, in registration order
+    (the forward order of the MLP classifier: trunk, then decoder)."""
+    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+def layer_products(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, g: torch.Tensor,
+                   input_gradient: bool = True) -> list[Callable[[], torch.Tensor]]:
+    """One linear layer's products in a training step, each a call into a preallocated output.
+
+    Args:
+        x: (B, in) inputs, or (M, B, in) for M stacked models.
+        w: (out, in) weights, or (M, out, in).
+        b: (out,) bias, or (M, 1, out).
+        g: (B, out) gradient of the loss for the layer's output, or (M, B, out).
+        input_gradient: include the input gradient ``g w`` (not for the first layer).
+
+    Returns the calls for the forward ``x w^T + b``, the weight gradient ``g^T x`` and,
+    with ``input_gradient``, the input gradient ``g w``.
+    """
+    stacked = x.ndim == 3
+    y = x.new_empty(*x.shape[:-1], w.shape[-2])
+    grad_w, grad_x = torch.empty_like(w), torch.empty_like(x)
+    if stacked:
+        calls = [lambda: torch.baddbmm(b, x, w.transpose(1, 2), out=y),
+                 lambda: torch.bmm(g.transpose(1, 2), x, out=grad_w),
+                 lambda: torch.bmm(g, w, out=grad_x)]
+    else:
+        calls = [lambda: torch.addmm(b, x, w.t(), out=y),
+                 lambda: torch.mm(g.t(), x, out=grad_w),
+                 lambda: torch.mm(g, w, out=grad_x)]
+    return calls if input_gradient else calls[:2]
+
+
+def _products(shapes: list[tuple[int, int]], batch_size: int,
+              models: int) -> list[Callable[[], torch.Tensor]]:
+    """The step's products with random operands, in forward order (backward order is immaterial)."""
+    calls = []
+    lead = (models,) if models > 1 else ()
+    for layer, (fan_in, fan_out) in enumerate(shapes):
+        x, w = torch.randn(*lead, batch_size, fan_in), torch.randn(*lead, fan_out, fan_in)
+        b = torch.randn(*lead, 1, fan_out) if models > 1 else torch.randn(fan_out)
+        g = torch.randn(*lead, batch_size, fan_out)
+        calls += layer_products(x, w, b, g, input_gradient=layer > 0)
+    return calls
+
+
+def matmul_ceiling(shapes: list[tuple[int, int]], batch_size: int, steps: int, models: int = 1,
+                   repeats: int = 5,
+                   extra: Callable[[], object] | None = None) -> dict[str, object]:
+    """Samples/s of a step made only of its matmuls, all models together; the best of ``repeats``.
+
+    Args:
+        shapes: (in_features, out_features) per linear layer, in forward order.
+        batch_size: examples per step.
+        steps: steps per repeat.
+        models: independent models whose products are stacked into batched matmuls.
+        repeats: timings; the best is reported (a ceiling, not a typical figure).
+        extra: one more call per step, timed with the products (e.g. the optimizer's step).
+
+    Returns:
+        {"models", "samples_per_s" (summed over the models), "runs"}.
+    """
+    if models < 1 or steps < 1 or repeats < 1 or batch_size < 1:
+        raise ValueError("models, steps, repeats and batch_size must be >= 1")
+    calls = _products(shapes, batch_size, models) + ([extra] if extra is not None else [])
+    for call in calls:  # warm-up
+        call()
+    runs = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        for _ in range(steps):
+            for call in calls:
+                call()
+        runs.append(models * steps * batch_size / (time.perf_counter() - began))
+    return {"models": models, "samples_per_s": max(runs), "runs": [round(r, 1) for r in runs]}
