@@ -9,7 +9,7 @@ import pytest
 from vimax.data import DATASETS
 from vimax.errors import ConfigError
 from vimax.sweep import expand, load_sweep, parse_sweep
-from vimax.sweep.grid import format_value, run_id
+from vimax.sweep.grid import format_value, run_id, select_runs
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -47,6 +47,18 @@ def test_only_extra_overrides_and_no_evaluation(tiny_sweep, tmp_path):
     assert all(s.config["train"]["device"] == "cpu" for s in specs)
     assert all(s.config["data"]["data_dir"] == "/data" for s in specs)
     assert all(s.evaluation is None for s in specs)
+
+
+def test_match_selects_runs_in_pattern_order(tiny_sweep, tmp_path):
+    specs = expand(parse_sweep(tiny_sweep), "paper", tmp_path)
+    ids = [s.run_id for s in specs]
+    assert ids[0].startswith("deterministic")
+    chosen = [s.run_id for s in select_runs(specs, ["vim_*", "*"])]
+    assert sorted(chosen) == sorted(ids) and chosen[0].startswith("vim_")
+    assert chosen[-1].startswith("deterministic")
+    assert [s.run_id for s in select_runs(specs, ["det*"])] == [i for i in ids if i.startswith("det")]
+    with pytest.raises(ConfigError, match="'vib_\\*' matches no run"):
+        select_runs(specs, ["vib_*"])
 
 
 def test_identical_runs_are_run_once(tiny_sweep, tmp_path):

@@ -15,7 +15,7 @@ from typing import Any
 from vimax.cli import positive_int
 from vimax.errors import ConfigError
 from vimax.sweep import BACKENDS, check_evaluation, expand, load_sweep, pending_runs, run_status, run_sweep
-from vimax.sweep.grid import RunSpec
+from vimax.sweep.grid import RunSpec, select_runs
 from vimax.sweep.runner import record_if_finished
 from vimax.sweep.sweep_file import parse_seeds
 
@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local process pool (default) or Ray Tune (pip install 'vimax[ray]')")
     parser.add_argument("--address", help="with --backend ray: an existing Ray cluster (e.g. auto)")
     parser.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
+    parser.add_argument("--match", nargs="+", metavar="GLOB",
+                        help="run only runs whose id matches one of these shell patterns, those of "
+                             "the first pattern first (e.g. 'vim_sigma2.5_*' '*')")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their state; run nothing")
     parser.add_argument("--max-runs", type=positive_int, help="stop after starting N new runs")
     parser.add_argument("--no-evaluate", action="store_true", help="train only; skip the evaluation")
@@ -55,6 +58,8 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
         raise ConfigError(f"--results {args.results}: {above} is not a folder")
     specs = expand(sweep, args.profile, results, seeds, args.only, extra,
                    evaluate=not args.no_evaluate)
+    if args.match:
+        specs = select_runs(specs, args.match)
     for spec in specs:
         spec.reuse_training = not args.no_reuse
         if spec.evaluation is not None and args.device:

@@ -10,6 +10,7 @@ names the variant it comes from.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import itertools
 import json
 import logging
@@ -182,6 +183,24 @@ def _deduplicate(specs: list[RunSpec]) -> list[RunSpec]:
     if repeated:
         raise ConfigError(f"run id {repeated[0]!r} names two different runs; rename a variant")
     return kept
+
+
+def select_runs(specs: list[RunSpec], patterns: list[str]) -> list[RunSpec]:
+    """The runs whose id matches one of the shell-style ``patterns``, those of the first
+    pattern first (grid order within a pattern), so ``["vim_*", "*"]`` runs VIM first.
+
+    Raises:
+        ConfigError: a pattern matches no run.
+    """
+    chosen: dict[str, RunSpec] = {}
+    for pattern in patterns:
+        matched = [spec for spec in specs if fnmatch.fnmatchcase(spec.run_id, pattern)]
+        if not matched:
+            example = specs[0].run_id if specs else "none"
+            raise ConfigError(f"--match {pattern!r} matches no run (run ids look like {example!r})")
+        for spec in matched:
+            chosen.setdefault(spec.run_id, spec)
+    return list(chosen.values())
 
 
 def expand(sweep: SweepFile, profile: str, results_dir: str | Path, seeds: list[int] | None = None,
