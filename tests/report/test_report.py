@@ -70,7 +70,11 @@ def test_missing_results_show_as_not_run(tmp_path):
     for objective, beta in (("vim", 1e-3), ("vib", 1e-3)):
         write_run(results, "table1", objective, beta, 1.0, 0, 0.011)
     (results / "table1" / PROFILE / "unfinished_seed0").mkdir()  # no config.json: ignored
+    started = write_run(results, "table1", "vib", 1e-3, 1.0, 1, 0.011)
+    for name in ("metrics.json", "evaluation.json"):
+        (started / name).unlink(missing_ok=True)  # a run still training: config.json only
     text = write_report(results, tmp_path / "REPORT.md").read_text()
+    assert "`table1` (2 runs finished, 1 unfinished)" in text
     assert "| Dropout | 1.34 | not run | 0 |  |" in text
     assert "Table 1: VIM has a lower test error than VIB: cannot be tested yet" in text
     assert text.count("Not run: no finished run of sweep") == 5

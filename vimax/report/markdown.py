@@ -39,6 +39,13 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
 
 
+def _finished_runs(done: int, folders: int) -> str:
+    """"18 runs finished", plus the run folders without results when there are any (a sweep
+    still running or interrupted; runs it has not started have no folder and are not counted)."""
+    unfinished = folders - done
+    return f"{done} runs finished" + (f", {unfinished} unfinished" if unfinished else "")
+
+
 def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any]],
            profile: str) -> list[str]:
     """Profile, sweeps, seeds, git revisions and wall time of the runs the report covers."""
@@ -58,7 +65,7 @@ def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any
         f"and Welch's t-test (unequal variances) gives p < {ALPHA} (not corrected for the number of "
         "claims tested).", "",
         f"- **Profile:** `{profile}`",
-        "- **Sweeps:** " + (", ".join(f"`{s}` ({done[s]} of {n} runs finished)"
+        "- **Sweeps:** " + (", ".join(f"`{s}` ({_finished_runs(done[s], n)})"
                                       for s, n in sorted(sweeps.items())) or "none"),
         "- **Seeds:** " + (", ".join(str(s) for s in sorted({run.seed for run in finished})) or "none"),
         "- **Git revisions of the runs:** " + (", ".join(f"`{rev}` ({n} runs)"
