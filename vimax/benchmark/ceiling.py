@@ -6,9 +6,9 @@ in the backward pass, the weight gradient ``g^T x`` and (except for the first
 layer, whose input needs none) the input gradient ``g W``. :func:`matmul_ceiling`
 times exactly these products with the step's shapes, into preallocated
 outputs, with no activation, loss, optimizer, data indexing or Python framework
-in between. No loop that does the step's math can run faster than this, so
-``ceiling / plain`` bounds the speed-up over the plain loop that any loop can
-reach on the machine.
+in between. No loop that computes the step's products with torch's matmul
+kernels can run faster than this, so ``ceiling / plain`` bounds the speed-up
+over the plain loop that such a loop can reach on the machine.
 
 With ``models`` > 1 the products of that many independent models are stacked
 into batched matmuls (``torch.baddbmm``/``torch.bmm``), as a sweep training
