@@ -65,6 +65,15 @@ def test_copied_runs_count_their_training_once(tmp_path):
     assert "1 runs copied the training of an identical run" in text
 
 
+def test_cifar_section_gives_the_deterministic_baseline(tmp_path):
+    results = tmp_path / "results"
+    write_run(results, "cifar10", "deterministic", None, None, 0, 0.2801, width=0.25)
+    write_run(results, "cifar10", "vim", 1e-3, 2.5, 0, 0.2776, width=0.25)
+    text = write_report(results, tmp_path / "REPORT.md").read_text()
+    assert "The deterministic baseline (the same CNN, no noise or regulariser): 28.01% (n = 1)." in text
+    assert "| 1e-3 | 27.76 | not run | — |" in text
+
+
 def test_missing_results_show_as_not_run(tmp_path):
     results = tmp_path / "results"
     for objective, beta in (("vim", 1e-3), ("vib", 1e-3)):

@@ -105,9 +105,12 @@ def cifar_section(runs: list[RunResult], context: Context) -> Section:
                                      for k, g in fig3.items()], folder / "cifar10_fig3b.png",
                                     "Fig. 3b: Hoyer sparsity vs β", "β", "Hoyer")),
     ]
+    baseline = summary_of(select(mine, objective="deterministic"), ERROR)
+    baseline_note = (f" The deterministic baseline (the same CNN, no noise or regulariser): "
+                     f"{fmt(baseline, 100)}% (n = {baseline.n})." if baseline.n else "")
     section.body += [
         f"Sweep `{SWEEP}`: test error (%) as mean ± std over seeds. {_width_note(mine)} "
-        "The paper gives these figures as plots only.", "",
+        f"The paper gives these figures as plots only.{baseline_note}", "",
         *image_lines(context, figures), "",
         "Fig. 4a, test error (%) vs β:", "", *_table(fig4a, "beta", "β"), "",
         "Fig. 4b, test error (%) vs σ at β = 1:", "", *_table(fig4b, "prior_std", "σ")]
