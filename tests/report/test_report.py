@@ -72,6 +72,7 @@ def test_cifar_section_gives_the_deterministic_baseline(tmp_path):
     text = write_report(results, tmp_path / "REPORT.md").read_text()
     assert "The deterministic baseline (the same CNN, no noise or regulariser): 28.01% (n = 1)." in text
     assert "| 1e-3 | 27.76 | not run | — |" in text
+    assert (tmp_path / "cifar10_fig4a.png").read_bytes().startswith(b"\x89PNG")  # with the baseline line
 
 
 def test_missing_results_show_as_not_run(tmp_path):

@@ -41,12 +41,14 @@ def errorbar_figure(
     logx: bool = True,
     scale: float = 1.0,
     references: tuple[tuple[str, float, float, str], ...] = (),
+    baselines: tuple[tuple[str, float], ...] = (),
 ) -> Path | None:
     """Plot each series as mean ± std (error bars) and write a PNG atomically.
 
     Args:
         scale: multiplies every value (100 turns an error rate into percent).
         references: (label, x, y, colour) points drawn as stars, e.g. the paper's numbers.
+        baselines: (label, y) horizontal dashed lines, e.g. a deterministic baseline (y unscaled).
 
     Returns the path written, or None when no series has a finished point.
     """
@@ -70,6 +72,8 @@ def errorbar_figure(
     for label, x, y, colour in references:
         axes.scatter([x], [y], marker="*", s=140, zorder=5, color=colour, edgecolors="black", linewidths=0.6,
                      label=label)
+    for label, y in baselines:
+        axes.axhline(scale * y, color="grey", linestyle="--", linewidth=1.0, label=label)
     if logx:
         axes.set_xscale("log")
     axes.set_title(title, fontsize=11)
