@@ -92,14 +92,14 @@ def cifar_section(runs: list[RunResult], context: Context) -> Section:
             for o in ("vim", "vib") for s in FIG3_SIGMAS}
     folder = context.folder
     baseline = summary_of(select(mine, objective="deterministic"), ERROR)
-    lines = ((f"deterministic (n = {baseline.n})", baseline.mean),) if baseline.n else ()
+    baseline_line = ((f"deterministic (n = {baseline.n})", baseline.mean),) if baseline.n else ()
     figures = [
         ("Fig. 4a", errorbar_figure([series_over(g, k, "beta", ERROR) for k, g in fig4a.items()],
                                     folder / "cifar10_fig4a.png", "Fig. 4a: CIFAR-10 test error vs β", "β",
-                                    "test error (%)", scale=100, baselines=lines)),
+                                    "test error (%)", scale=100, baselines=baseline_line)),
         ("Fig. 4b", errorbar_figure([series_over(g, k, "prior_std", ERROR) for k, g in fig4b.items()],
                                     folder / "cifar10_fig4b.png", "Fig. 4b: CIFAR-10 test error vs σ (β = 1)",
-                                    "σ", "test error (%)", logx=False, scale=100, baselines=lines)),
+                                    "σ", "test error (%)", logx=False, scale=100, baselines=baseline_line)),
         ("Fig. 3a", errorbar_figure([series_over(g, k, "beta", "evaluation.representation.ari")
                                      for k, g in fig3.items()], folder / "cifar10_fig3a.png",
                                     "Fig. 3a: adjusted Rand index vs β", "β", "ARI")),
