@@ -48,6 +48,7 @@ def test_tables2_3_fig2_and_cifar(rendered):
     assert "| VIM | 1 | 3 | 3.20 ± 0.10 | 3.05 | 0.901 ± 0.001 |" in text  # Fig. 2, σ chosen on validation
     assert "](../results/fig2/cpu/vim_beta1e-03_sigma1_seed0/latent.png)" in text
     assert "**Reduced width:**" in text and "VIM is best at σ = 2.5 (paper: 2.5)" in text
+    assert "among σ 0.5, 2.5 (VIM); 0.5, 2.5 (VIB). The σ that wins differs from the paper's" in text
     for name in FIGURES:
         assert f"]({name})" in text and (out.parent / name).read_bytes().startswith(b"\x89PNG")
     assert "| `table1` | `vim_broken_seed0` | the loss became NaN or infinite in epoch 3 |" in text
@@ -72,6 +73,9 @@ def test_cifar_section_gives_the_deterministic_baseline(tmp_path):
     text = write_report(results, tmp_path / "REPORT.md").read_text()
     assert "The deterministic baseline (the same CNN, no noise or regulariser): 28.01% (n = 1)." in text
     assert "| 1e-3 | 27.76 | not run | — |" in text
+    write_run(results, "cifar10", "vib", 1e-3, 0.5, 0, 0.2812, width=0.25)
+    text = write_report(results, tmp_path / "REPORT.md").read_text()
+    assert "among σ 2.5 (VIM); 0.5 (VIB). σ is not compared yet: an objective has runs at one σ only." in text
     assert (tmp_path / "cifar10_fig4a.png").read_bytes().startswith(b"\x89PNG")  # with the baseline line
 
 

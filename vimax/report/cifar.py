@@ -62,11 +62,17 @@ def _claims(runs: list[RunResult]) -> list[Claim]:
     c = compare("test error", summary_of(vim_runs, ERROR), summary_of(vib_runs, ERROR), False)
     text = paper.CIFAR_TEXT
     same = (vim[1], vib[1]) == (text["vim_best_sigma"], text["vib_best_sigma"])
+    sigmas = {name: sorted({run.prior_std for run in select(runs, SWEEP, objective=name)})
+              for name in ("vim", "vib")}
+    compared = all(len(values) > 1 for values in sigmas.values())
     note = (f"**CIFAR-10, best hyper-parameters:** on validation, VIM is best at σ = {vim[1]:g} "
             f"(paper: {text['vim_best_sigma']:g}) and β = {fmt_beta(vim[0])}; VIB at σ = {vib[1]:g} "
             f"(paper: {text['vib_best_sigma']:g}) and β = {fmt_beta(vib[0])} (paper: β = "
-            f"{fmt_beta(text['best_beta'])} for both). "
-            + ("The same σ wins as in the paper for both." if same
+            f"{fmt_beta(text['best_beta'])} for both), among σ "
+            + "; ".join(f"{', '.join(f'{v:g}' for v in values)} ({name.upper()})"
+                        for name, values in sigmas.items()) + ". "
+            + ("σ is not compared yet: an objective has runs at one σ only." if not compared
+               else "The same σ wins as in the paper for both." if same
                else "The σ that wins differs from the paper's for at least one objective."))
     return [
         claim("CIFAR-10: the best VIM beats the best VIB ((β, σ) of each chosen on validation)", c,
