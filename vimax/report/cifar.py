@@ -55,15 +55,15 @@ def _best(runs: list[RunResult]) -> tuple[tuple[float, float] | None, list[RunRe
 
 
 def _claims(runs: list[RunResult]) -> list[Claim]:
-    vim, vim_runs = _best(select(runs, SWEEP, objective="vim"))
-    vib, vib_runs = _best(select(runs, SWEEP, objective="vib"))
+    by_objective = {name: select(runs, SWEEP, objective=name) for name in ("vim", "vib")}
+    vim, vim_runs = _best(by_objective["vim"])
+    vib, vib_runs = _best(by_objective["vib"])
     if vim is None or vib is None:
         return [Claim("CIFAR-10", "**CIFAR-10: not run yet** — no finished VIM or VIB runs.")]
     c = compare("test error", summary_of(vim_runs, ERROR), summary_of(vib_runs, ERROR), False)
     text = paper.CIFAR_TEXT
     same = (vim[1], vib[1]) == (text["vim_best_sigma"], text["vib_best_sigma"])
-    sigmas = {name: sorted({run.prior_std for run in select(runs, SWEEP, objective=name)})
-              for name in ("vim", "vib")}
+    sigmas = {name: sorted({run.prior_std for run in group}) for name, group in by_objective.items()}
     compared = all(len(values) > 1 for values in sigmas.values())
     note = (f"**CIFAR-10, best hyper-parameters:** on validation, VIM is best at σ = {vim[1]:g} "
             f"(paper: {text['vim_best_sigma']:g}) and β = {fmt_beta(vim[0])}; VIB at σ = {vib[1]:g} "
