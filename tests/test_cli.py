@@ -101,7 +101,7 @@ def test_the_installed_script_reports_an_error_without_a_traceback(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "VIMAX_CACHE": str(tmp_path / "cache")}
     result = subprocess.run([str(script), "train", "--beta", "-1", "--out", str(out)],
-                            capture_output=True, text=True, timeout=120, env=env)
+                            capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 2, result.stderr
     assert result.stderr == "vimax: error: beta must be a finite number >= 0, got -1.0\n"
     assert result.stdout == ""

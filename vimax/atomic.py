@@ -20,6 +20,8 @@ from typing import IO, Any
 
 import torch
 
+from vimax.failpoints import failpoint
+
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_jsonl",
            "atomic_save_checkpoint"]
 
@@ -33,10 +35,12 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
                                dir=path.parent)
     try:
         os.fchmod(fd, _file_mode())  # mkstemp makes 0600; results should read like any file
+        failpoint("atomic_write", name=path.name, stage="opened")
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        failpoint("atomic_write", name=path.name, stage="written")
         os.replace(tmp, path)
     except BaseException:
         try:

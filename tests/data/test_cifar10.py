@@ -21,6 +21,8 @@ from vimax.data.cifar10 import CLASSES, load_cifar10
 from vimax.errors import DataError
 
 PER_BATCH, PER_CLASS = 12, 3  # images per official batch; per class and split in image folders
+# read before the autouse fixture below forgets the caller's VIMAX_DATA, so the real-data test finds it
+CALLER_DATA = os.environ.get("VIMAX_DATA")
 
 
 @pytest.fixture(autouse=True)
@@ -317,8 +319,7 @@ def test_offline_download_error_says_what_to_put_where(tmp_path, monkeypatch):
 
 
 def _real_data() -> Path | None:
-    roots = [os.environ.get("VIMAX_DATA"), Path(__file__).resolve().parents[2] / ".." / "shared"
-             / "data"]
+    roots = [CALLER_DATA, Path(__file__).resolve().parents[2] / ".." / "shared" / "data"]
     for root in roots:
         if root and (Path(root) / "cifar10-jpeg.tar.gz").is_file():
             return Path(root)

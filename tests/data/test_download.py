@@ -42,12 +42,24 @@ def server(tmp_path):
         thread.join(timeout=5)
 
 
-def _dead_url() -> str:
-    """An http URL on 127.0.0.1 where nothing listens (connection refused)."""
-    with socket.socket() as sock:
+@pytest.fixture
+def dead_url():
+    """Make http URLs on 127.0.0.1 where nothing listens (connection refused).
+
+    Each port stays bound (without listening) until the test ends, so no other
+    process can take it meanwhile: a connection is refused for sure, not by luck.
+    """
+    sockets = []
+
+    def make() -> str:
+        sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/blob.bin"
+        sockets.append(sock)
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/blob.bin"
+
+    yield make
+    for sock in sockets:
+        sock.close()
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -62,9 +74,9 @@ def test_http_happy_path(server, tmp_path):
     assert sha256_of(dest) == PAYLOAD_SHA
 
 
-def test_mirrors_are_tried_in_order(server, tmp_path):
+def test_mirrors_are_tried_in_order(server, tmp_path, dead_url):
     dest = tmp_path / "blob.bin"
-    urls = [_dead_url(), f"{server}/missing.bin", f"{server}/blob.bin"]
+    urls = [dead_url(), f"{server}/missing.bin", f"{server}/blob.bin"]
     download(urls, dest, PAYLOAD_SHA.upper(), timeout=5)
     assert dest.read_bytes() == PAYLOAD
 
@@ -88,10 +100,10 @@ def test_mismatch_keeps_existing_good_file(server, tmp_path):
     assert _leftovers(tmp_path) == sorted(["blob.bin", "www"])
 
 
-def test_unreachable_url_gives_offline_error_with_hint(tmp_path):
+def test_unreachable_url_gives_offline_error_with_hint(tmp_path, dead_url):
     dest = tmp_path / "blob.bin"
     with pytest.raises(DataError) as info:
-        download([_dead_url(), _dead_url()], dest, PAYLOAD_SHA, timeout=5, hint=HINT)
+        download([dead_url(), dead_url()], dest, PAYLOAD_SHA, timeout=5, hint=HINT)
     msg = str(info.value)
     assert "offline" in msg and HINT in msg and "2 mirror(s)" in msg and "\n" not in msg
     assert _leftovers(tmp_path) == []

@@ -1,8 +1,10 @@
 """Atomic writes under SIGKILL: the file on disk is always one whole version, never a torn one.
 
 A child process (forked, so it starts at once) rewrites one large file over and
-over, alternating two contents, and is killed at random moments (every other
-kill waits until a write is under way, so some kills surely land inside one).
+over, alternating two contents, and is killed at random moments; every other
+child is held at a failpoint inside a write (its temporary file just opened, or
+written and not yet renamed) and killed there, so some kills surely land inside
+a write whatever the machine's speed.
 After every kill the file must load and equal one of the two contents; a killed
 writer may leave its one temporary file, which the next write removes, and
 nothing else.
@@ -24,7 +26,7 @@ from typing import Any
 import pytest
 import torch
 
-from vimax import atomic
+from vimax import atomic, failpoints
 from vimax.atomic import atomic_save_checkpoint, atomic_write_json
 from vimax.safe_files import load_checkpoint
 
@@ -57,14 +59,21 @@ def _same_checkpoint(loaded: Any, expected: dict[str, Any]) -> bool:
             and all(torch.equal(loaded[k], expected[k]) for k in ("w", "b", "v")))
 
 
-def _write_forever(write: Callable[[Any, Path], None], contents: tuple, path: Path, writes) -> None:
-    """The child: write the two contents in turn until killed, counting finished writes."""
+def _write_forever(write: Callable[[Any, Path], None], contents: tuple, path: Path, writes,
+                   hold: str | None) -> None:
+    """The child: write the two contents in turn until killed, counting finished writes.
+
+    With ``hold`` (a failpoint stage), the second write pauses at that stage of its atomic write.
+    """
     i = 0
     while True:
         write(contents[i % 2], path)
         i += 1
         with writes.get_lock():
             writes.value += 1
+        if hold is not None and i == 1:
+            os.environ[failpoints.DIR_ENV] = str(path.parent / "holds")
+            failpoints.arm(f"hold@atomic_write:name={path.name},stage={hold}")
 
 
 def _temporaries(folder: Path) -> list[str]:
@@ -82,17 +91,21 @@ def kill_repeatedly(write: Callable[[Any, Path], None], contents: tuple, path: P
     one_write = time.perf_counter() - began
     counts = {"kills": 0, "torn_writes_left": 0, "first_version": 0, "second_version": 0}
     dead = []
-    for _ in range(KILLS):
+    holds = path.parent / "holds"
+    holds.mkdir()
+    for kill in range(KILLS):
+        hold = rng.choice(["opened", "written"]) if kill % 2 else None
         writes = context.Value("i", 0)
-        child = context.Process(target=_write_forever, args=(write, contents, path, writes), daemon=True)
+        child = context.Process(target=_write_forever, args=(write, contents, path, writes, hold),
+                                daemon=True)
         child.start()
         while writes.value < 1:  # its first write has removed the temporaries of earlier kills
             assert child.is_alive()
             time.sleep(0.005)
-        if counts["kills"] % 2:  # every other kill waits for a write to be under way
-            while not _temporaries(path.parent):
+        if hold:  # every other kill lands inside a write, held there: an event, not a guess
+            while not (holds / f"held-{child.pid}").exists():
+                assert child.is_alive()
                 time.sleep(0.001)
-            time.sleep(rng.uniform(0.0, 0.2 * one_write))
         else:
             time.sleep(rng.uniform(0.0, 2.0 * one_write))
         os.kill(child.pid, signal.SIGKILL)
@@ -105,6 +118,7 @@ def kill_repeatedly(write: Callable[[Any, Path], None], contents: tuple, path: P
         counts["first_version" if matches[0] else "second_version"] += 1
         left = _temporaries(path.parent)
         assert len(left) <= 1, left
+        assert left or not hold, "a kill held inside a write left no temporary file"
         assert all(name.startswith(f".{path.name}.") and f"-{child.pid}." in name for name in left), left
         counts["torn_writes_left"] += len(left)
     return counts | {"dead_pid": dead[-1]}
@@ -121,7 +135,7 @@ def check_cleanup(write: Callable[[Any, Path], None], content: Any, path: Path, 
     for name in [*keep, stale]:
         (path.parent / name).write_bytes(b"x")
     write(content, path)
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted([*keep, path.name])
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([*keep, path.name, "holds"])
 
 
 def test_checkpoint_survives_kills(tmp_path):

@@ -24,7 +24,7 @@ from vimax.sweep import read_records
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs SIGKILL, process groups and /proc")
 
-EPOCHS = 12  # ~0.5 s of training per run: long enough to be caught in flight
+EPOCHS = 6
 SWEEP: dict[str, Any] = {
     "name": "faults",
     "seeds": 1,
@@ -69,22 +69,40 @@ def results_of(results: Path) -> dict[str, dict]:
             for p in sorted((results / "faults" / "cpu").glob("*/metrics.json"))}
 
 
-def start_sweep(sweep_file: Path, results: Path, log: Path) -> subprocess.Popen:
-    """``vimax sweep --jobs 2`` in a new session: its workers share its process group."""
+def start_sweep(sweep_file: Path, results: Path, log: Path, holds: Path | None = None,
+                hold_runs: str = "*") -> subprocess.Popen:
+    """``vimax sweep --jobs 2`` in a new session: its workers share its process group.
+
+    With ``holds``, a worker pauses at the end of epoch 3 of each run matching ``hold_runs``
+    (``vimax.failpoints``; its checkpoint is written) and says so with a ``held-<pid>`` file
+    in ``holds``: the test then acts on an event, not after a guessed time, so a fast machine
+    and a slow one see the same moments.
+    """
     command = [sys.executable, "-m", "vimax", "-q", "sweep", str(sweep_file), "--results", str(results),
                "--jobs", "2", "--no-evaluate"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIMAX_FAILPOINT")}
+    if holds is not None:
+        holds.mkdir(parents=True)
+        env.update(VIMAX_FAILPOINT=f"hold@epoch_end:epoch=3,run={hold_runs}", VIMAX_FAILPOINT_DIR=str(holds))
     with open(log, "ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)
+        return subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True, env=env)
 
 
-def wait_until(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 120) -> bool:
-    """Poll ``condition`` until it holds (True) or ``process`` ends or time runs out (False)."""
+def wait_until(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 1800) -> bool:
+    """Poll ``condition`` until it holds (True) or ``process`` ends (False).
+
+    The timeout only ends a hung test; on any machine the condition comes first.
+    """
     end = time.monotonic() + timeout
     while time.monotonic() < end and process.poll() is None:
         if condition():
             return True
         time.sleep(0.01)
     return False
+
+
+def held(holds: Path) -> int:
+    return len(list(holds.glob("held-*")))
 
 
 def run_dirs(results: Path) -> list[Path]:
@@ -136,30 +154,41 @@ def assert_complete(results: Path, reference: dict[str, dict], log: Path) -> Non
     assert results_of(results) == reference
 
 
+@pytest.fixture
+def release_holds(tmp_path):
+    """Whatever happens, let held processes of this test go (each hold also ends by itself)."""
+    yield
+    for folder in tmp_path.glob("holds*"):
+        (folder / "release").write_text("")
+
+
 @pytest.mark.slow
-def test_a_sweep_survives_sigkills_of_its_process_group_and_of_a_worker(sweep_file, reference, tmp_path):
+def test_a_sweep_survives_sigkills_of_its_process_group_and_of_a_worker(sweep_file, reference, tmp_path,
+                                                                        release_holds):
     """Four starts of one sweep: group killed, a worker killed, group killed again, then to the end.
 
-    (One sweep for all three kills: every start costs ~10 s of imports in three processes,
-    most of it torch, scikit-learn and torch._dynamo, which the first optimizer imports.)
+    Each kill waits for workers held at a failpoint (end of epoch 3 of chosen runs, their
+    checkpoint written), so it surely lands while runs are in flight. The sweep runs its grid
+    in order: deterministic, the two VIBs, the three VIMs. (One sweep for all three kills:
+    every start costs ~10 s of imports in three processes.)
     """
     results, log = tmp_path / "results", tmp_path / "sweep.log"
     moments = []
 
-    # 1. the whole process group, as soon as the first runs are training
-    process = start_sweep(sweep_file, results, log)
-    assert wait_until(lambda: len(in_flight(results)) > 0, process), log.read_text()
+    # 1. the whole process group, once both workers hold a run in flight
+    process = start_sweep(sweep_file, results, log, holds=tmp_path / "holds1")
+    assert wait_until(lambda: held(tmp_path / "holds1") == 2, process), log.read_text()
     kill_group(process)
     moments.append((len(finished(results)), in_flight(results)))
 
-    # 2. one worker alone, once the restarted sweep finished a run and trains another:
+    # 2. one worker alone, once the restarted sweep finished a run and holds a VIM run:
     #    the pool breaks and every run not finished is recorded as failed, with the reason
     done = len(finished(results))
-    process = start_sweep(sweep_file, results, log)
-    assert wait_until(lambda: len(finished(results)) > done and len(in_flight(results)) > 0
+    process = start_sweep(sweep_file, results, log, holds=tmp_path / "holds2", hold_runs="vim_*")
+    assert wait_until(lambda: held(tmp_path / "holds2") >= 1 and len(finished(results)) > done
                       and len(worker_pids(process.pid)) == 2, process), log.read_text()
     os.kill(worker_pids(process.pid)[0], signal.SIGKILL)
-    assert process.wait(timeout=120) == 1, log.read_text()
+    assert process.wait(timeout=600) == 1, log.read_text()
     records = read_records(results / "faults" / "cpu")
     failed = {run: r["reason"] for run, r in records.items() if r["status"] == "failed"}
     assert failed and all(reason.startswith("worker process lost: BrokenProcessPool") for reason in
@@ -167,19 +196,18 @@ def test_a_sweep_survives_sigkills_of_its_process_group_and_of_a_worker(sweep_fi
     assert sorted(failed) == sorted(set(RUNS) - set(finished(results)))  # finished, or failed with a reason
     assert all(records[run]["status"] == "done" for run in finished(results))
 
-    # 3. the whole group again, once the next start finished more runs and trains others
-    done = len(finished(results))
-    process = start_sweep(sweep_file, results, log)
-    assert wait_until(lambda: len(finished(results)) > done and len(in_flight(results)) > 0,
+    # 3. the whole group again, once every run but the last finished and the last is held
+    process = start_sweep(sweep_file, results, log, holds=tmp_path / "holds3", hold_runs=RUNS[-1])
+    assert wait_until(lambda: held(tmp_path / "holds3") == 1 and len(finished(results)) == len(RUNS) - 1,
                       process), log.read_text()
     kill_group(process)
     moments.append((len(finished(results)), in_flight(results)))
-    assert all(training for _, training in moments)  # both group kills hit runs in flight
-    assert moments[0][0] < moments[1][0] < len(RUNS)
+    assert moments[0] == (0, moments[0][1]) and len(moments[0][1]) == 2  # two runs were in flight
+    assert moments[1] == (len(RUNS) - 1, [RUNS[-1]])
 
     # 4. the last start finishes everything, once
     process = start_sweep(sweep_file, results, log)
-    assert process.wait(timeout=180) == 0, log.read_text()
+    assert process.wait(timeout=1800) == 0, log.read_text()
     assert_complete(results, reference, log)
 
 

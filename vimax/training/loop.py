@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from vimax import failpoints
 from vimax.data.base import Dataset, Split
 from vimax.data.config import load_dataset
 from vimax.errors import ConfigError, VimaxError
@@ -102,6 +103,8 @@ def train_epoch(
     samples = None if config.train_samples == 1 else config.train_samples
     first_bad = torch.full((), steps, dtype=torch.long, device=device)  # steps = none yet
     for step in range(steps):
+        if failpoints.ARMED:  # tests only: die or pause at this exact step
+            failpoints.failpoint("train_step", epoch=epoch + 1, step=step + 1)
         index = order[step * size : (step + 1) * size]
         x, y = train.images[index], train.labels[index]  # (B, C, H, W), (B,)
         posterior = model.posterior(x)
@@ -217,6 +220,7 @@ def fit(
                     ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
         folder.write_history(history)
         folder.save_checkpoint(training_state(epoch + 1, model, optimizer, average, history, train_seconds))
+        failpoints.failpoint("epoch_end", epoch=epoch + 1, run=folder.path.name)
     with _evaluation_model(model, average) as evaluated:
         metrics = final_metrics(evaluated, dataset, objective, config, history, device)
         model_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
