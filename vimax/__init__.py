@@ -8,6 +8,7 @@ import logging as _logging
 from vimax.config import RunConfig
 from vimax.errors import CheckpointError, ConfigError, DataError, VimaxError
 from vimax.evaluate.run import evaluate_run
+from vimax.metrics import regulariser_diagnostics
 from vimax.models import GaussianEncoder, GaussianPosterior, StochasticClassifier, build_classifier
 from vimax.objectives import (
     ConfidencePenalty,
@@ -50,4 +51,5 @@ __all__ = [
     "gaussian_kl",
     "load_run",
     "mmd",
+    "regulariser_diagnostics",
 ]

@@ -221,11 +221,15 @@ class NaNAtCall(nn.Module):
 @pytest.mark.parametrize("check_every", [50, 5])
 def test_a_diverged_run_names_epoch_and_step_and_keeps_its_checkpoint(tmp_path, tiny_digits, monkeypatch,
                                                                       check_every):
-    """200 images in batches of 10: 20 steps an epoch; the loss goes NaN at step 7 of epoch 2."""
+    """200 images in batches of 10: 20 steps an epoch; the loss goes NaN at step 7 of epoch 2.
+
+    The objective is called 20 times an epoch in training and once more, after
+    the epoch, for the regulariser diagnostics.
+    """
     wrapped = []
 
     def nan_objective(*args, **kwargs):
-        wrapped.append(NaNAtCall(build_objective(*args, **kwargs), bad_call=20 + 7))
+        wrapped.append(NaNAtCall(build_objective(*args, **kwargs), bad_call=20 + 1 + 7))
         return wrapped[-1]
 
     build_objective = loop_module.build_objective
@@ -236,7 +240,7 @@ def test_a_diverged_run_names_epoch_and_step_and_keeps_its_checkpoint(tmp_path, 
         vimax.fit(small_config(3, batch_size=10), tmp_path / "nan", dataset=tiny_digits)
     assert issubclass(TrainingDiverged, VimaxError)
     # the host looks every check_every steps: the run stops at the first look after the bad step
-    assert wrapped[0].calls == 20 + min(20, check_every * math.ceil(7 / check_every))
+    assert wrapped[0].calls == 20 + 1 + min(20, check_every * math.ceil(7 / check_every))
     assert load_checkpoint(tmp_path / "nan" / "checkpoint.pt")["epoch"] == 1
     assert not (tmp_path / "nan" / "metrics.json").exists()
 

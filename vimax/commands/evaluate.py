@@ -55,6 +55,19 @@ def _number(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def format_diagnostics(diagnostics: dict[str, Any] | None) -> str:
+    """One line: the gradient ratio ||grad beta*D|| / ||grad CE||, the latent scale and the median std."""
+    if diagnostics is None:
+        return "n/a (evaluated before the diagnostics existed)"
+    if diagnostics["regulariser_grad_ratio"] is None and diagnostics["latent_scale"] is None:
+        return "n/a (deterministic objective: no posterior)"
+    active = {True: "active", False: "INACTIVE", None: "activity unknown"}[diagnostics["regulariser_active"]]
+    return (f"||grad beta*D|| / ||grad CE|| {_number(diagnostics['regulariser_grad_ratio'], '.3g')} "
+            f"({active}), E||z||^2/(K sigma^2) {_number(diagnostics['latent_scale'], '.3g')}, "
+            f"median posterior std {_number(diagnostics['posterior_std_median'], '.3g')} "
+            f"(from {diagnostics['source']})")
+
+
 def format_evaluation(result: dict[str, Any]) -> str:
     """The short summary table printed after an evaluation."""
     acc, rep, info = result["accuracy"], result["representation"], result["information"]
@@ -80,6 +93,7 @@ def format_evaluation(result: dict[str, Any]) -> str:
     else:
         rows.append(("information", f"rate {info['rate_bits']:.1f} bits, "
                                     f"I(Z;Y) >= {info['izy_bits']:.3f} bits"))
+    rows.append(("regulariser", format_diagnostics(result.get("diagnostics"))))
     if result["plots"]:
         rows.append(("plots", ", ".join(result["plots"])))
     rows.append(("time", f"{result['seconds']:.1f} s"))

@@ -10,6 +10,8 @@ touched. The JSON holds (null where a figure is undefined)::
     robustness      CW-L2 targeted attack, see carlini_wagner.robustness (Table 2)
     representation  ari, cluster_accuracy, nmi, hoyer, kmeans            (Table 3)
     information     rate_bits, izy_bits (null for deterministic baselines)
+    diagnostics     regulariser_grad_ratio, latent_scale, posterior_std_median,
+                    regulariser_active, source (see vimax.metrics.diagnostics)
     plots           file names written in the run folder                (Fig. 2)
     seconds         wall time of the whole evaluation
 """
@@ -33,6 +35,7 @@ from vimax.evaluate.accuracy import error_rates, information_plane
 from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes, robustness
 from vimax.evaluate.latent_plot import latent_plot
 from vimax.evaluate.representation import mean_embeddings, representation_quality
+from vimax.metrics.diagnostics import DIAGNOSTIC_KEYS, regulariser_active, regulariser_diagnostics
 from vimax.objectives.config import build_objective
 
 __all__ = ["EvaluationConfig", "evaluate_run", "EVALUATION", "LATENT_PLOT"]
@@ -107,6 +110,26 @@ def _load_data(config, summary: dict[str, Any], data_dir: str | None) -> Dataset
     return dataset
 
 
+def _diagnostics(saved: dict[str, Any], model, objective, config, dataset: Dataset,
+                 device: torch.device) -> dict[str, Any]:
+    """The regulariser diagnostics: from the run's metrics.json, or computed for an older run.
+
+    A run trained before the diagnostics existed gets them from its saved model
+    (the weights evaluated, the average when the run kept one) on the same fixed
+    batch training uses: the first ``batch_size`` training examples, noise seeded
+    with the run's seed; ``regulariser_active`` then rests on that one value.
+    """
+    if all(key in saved for key in DIAGNOSTIC_KEYS):
+        return {**{key: saved[key] for key in DIAGNOSTIC_KEYS},
+                "regulariser_active": saved.get("regulariser_active"), "source": "metrics.json"}
+    tc, train = config.train, dataset.train
+    values = regulariser_diagnostics(model, objective.to(device), train.images[: tc.batch_size].to(device),
+                                     train.labels[: tc.batch_size].to(device),
+                                     samples=tc.train_samples, seed=tc.seed)
+    return {**values, "regulariser_active": regulariser_active([values["regulariser_grad_ratio"]]),
+            "source": "model.pt"}
+
+
 def _title(config, accuracy: dict[str, Any], representation: dict[str, Any]) -> str:
     objective = config.objective
     hyper = ", ".join(f"{name}={value:g}" for name, value in
@@ -127,6 +150,7 @@ def evaluate_run(
     # imported here: vimax.training imports vimax.evaluate.accuracy
     from vimax.training.load import load_run, load_run_config
     from vimax.training.loop import resolve_device
+    from vimax.training.run_folder import METRICS, RunFolder
 
     settings = (settings or EvaluationConfig()).validate()
     began = time.perf_counter()
@@ -152,6 +176,9 @@ def evaluate_run(
         label_entropy = summary.get("label_entropy", dataset.label_entropy)
         information = information_plane(model, test, getattr(objective, "prior_std", 1.0),
                                         label_entropy, settings.samples, settings.batch_size)
+
+    diagnostics = _diagnostics(RunFolder(run_dir).read_json(METRICS), model, objective, config, dataset,
+                               device)
 
     embeddings = mean_embeddings(model, test, settings.batch_size)  # (N, K)
     representation = representation_quality(embeddings, test.labels, settings.n_clusters,
@@ -179,6 +206,7 @@ def evaluate_run(
         "robustness": attack,
         "representation": representation,
         "information": {"rate_bits": information["rate_bits"], "izy_bits": information["izy_bits"]},
+        "diagnostics": diagnostics,
         "plots": plots,
         "settings": dataclasses.asdict(settings),
         "seconds": time.perf_counter() - began,

@@ -26,6 +26,12 @@ from vimax.data.base import Dataset, Split
 from vimax.data.config import load_dataset
 from vimax.errors import ConfigError, VimaxError
 from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.metrics.diagnostics import (
+    DIAGNOSTIC_KEYS,
+    INACTIVE_RATIO,
+    regulariser_active,
+    regulariser_diagnostics,
+)
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
 from vimax.training.config import TrainConfig, learning_rate
@@ -148,6 +154,36 @@ def _warn_unbounded(terms: dict[str, float], epoch: int) -> None:
                        "to 0 makes the rate KL infinite); training goes on", epoch + 1, ", ".join(unbounded))
 
 
+def epoch_diagnostics(model: StochasticClassifier, objective: nn.Module, probe: Split,
+                      config: TrainConfig) -> dict[str, float | None]:
+    """The regulariser diagnostics on a fixed training batch with fixed noise (one host sync).
+
+    Taken with the current weights (not the average), after the epoch's last
+    step; they change neither the weights nor the random state, so a resumed
+    run stays identical to an uninterrupted one.
+    """
+    return regulariser_diagnostics(model, objective, probe.images, probe.labels,
+                                   samples=config.train_samples, seed=config.seed)
+
+
+# epochs at the end of a run whose gradient ratios decide whether its regulariser acted
+ACTIVE_WINDOW = 3
+
+
+def diagnostics_summary(history: list[dict[str, Any]], objective: nn.Module) -> dict[str, Any]:
+    """The last epoch's diagnostics and ``regulariser_active``; warns when the regulariser did nothing."""
+    summary: dict[str, Any] = {key: history[-1].get(key) for key in DIAGNOSTIC_KEYS}
+    window = min(ACTIVE_WINDOW, len(history))
+    ratios = [row.get("regulariser_grad_ratio") for row in history[-window:]]
+    summary["regulariser_active"] = active = regulariser_active(ratios, window)
+    if active is False:
+        logger.warning("the regulariser is inactive: ||grad beta*D|| / ||grad CE|| <= %.2g < %g over the "
+                       "last %d epochs (beta = %s), so this run trains as the deterministic baseline "
+                       "would; a larger beta makes the regulariser act",
+                       max(ratios), INACTIVE_RATIO, window, getattr(objective, "beta", "n/a"))
+    return summary
+
+
 def _evaluation_model(model: StochasticClassifier, average: WeightAverage | None):
     """The weights to evaluate: the moving average when there is one."""
     return average.swapped_in(model) if average is not None else contextlib.nullcontext(model)
@@ -197,6 +233,7 @@ def fit(
         start, history, train_seconds = restore_training_state(state, model, optimizer, average)
         logger.info("resuming %s after epoch %d", folder.path, start)
     train, val = dataset.train.to(device), dataset.val.to(device)
+    probe = Split(train.images[: tc.batch_size], train.labels[: tc.batch_size])  # fixed diagnostics batch
     for epoch in range(start, tc.epochs):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(tc, epoch)
@@ -211,19 +248,21 @@ def fit(
         if not math.isfinite(terms.get("loss", 0.0)):  # finite steps whose mean overflowed
             raise TrainingDiverged(f"the mean loss became NaN or infinite in epoch {epoch + 1}; {kept}")
         _warn_unbounded(terms, epoch)
+        diagnostics = epoch_diagnostics(model, objective, probe, tc)
         with _evaluation_model(model, average) as evaluated:
             val_errors = error_rates(evaluated, val, tc.eval_samples, tc.eval_batch_size)
-        row = {"epoch": epoch + 1, "lr": learning_rate(tc, epoch), **terms,
+        row = {"epoch": epoch + 1, "lr": learning_rate(tc, epoch), **terms, **diagnostics,
                "val_error": val_errors["error"], "val_error_mean_z": val_errors["error_mean_z"]}
         history.append(row)
         logger.info("epoch %d: %s", epoch + 1,
-                    ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
+                    ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and v is not None))
         folder.write_history(history)
         folder.save_checkpoint(training_state(epoch + 1, model, optimizer, average, history, train_seconds))
         failpoints.failpoint("epoch_end", epoch=epoch + 1, run=folder.path.name)
     with _evaluation_model(model, average) as evaluated:
         metrics = final_metrics(evaluated, dataset, objective, config, history, device)
         model_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
+    metrics.update(diagnostics_summary(history, objective))
     metrics.update(train_seconds=train_seconds, epochs=tc.epochs,
                    train_samples_per_s=(len(dataset.train) * tc.epochs) / max(train_seconds, 1e-9))
     folder.finish(metrics, model_state)
