@@ -164,3 +164,10 @@ def test_biased_vim_on_one_sample_is_the_v_statistic(brute_force_mmd):
     v_statistic = brute_force_mmd(z.detach(), prior, unbiased=False)  # 2 - 2 k(z, y)
     assert v_statistic > 0
     assert out.terms["mmd"] == pytest.approx(v_statistic, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["vib", "vim"])
+def test_vib_and_vim_say_they_need_the_posterior(name):
+    _, z, logits, labels = _inputs(11)
+    with pytest.raises(TypeError, match="needs the posterior q\\(z\\|x\\)"):
+        build_objective(ObjectiveConfig(name=name))(logits, labels, None, z)

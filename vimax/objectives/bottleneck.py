@@ -63,7 +63,7 @@ class VariationalInformationBottleneck(nn.Module):
         posterior: PosteriorLike,
         z: torch.Tensor | None = None,
     ) -> ObjectiveOutput:
-        posterior = check_inputs(logits, posterior, z)
+        posterior = check_inputs(logits, posterior, z, needs_posterior=True)
         task = classification_loss(logits, labels)
         kl = gaussian_kl(posterior.mean, posterior.std, self.prior_std).mean()  # E_x KL, Eq. (10)
         loss = task + self.beta * kl

@@ -91,7 +91,7 @@ class VariationalInfoMax(nn.Module):
         posterior: PosteriorLike,
         z: torch.Tensor,
     ) -> ObjectiveOutput:
-        posterior = check_inputs(logits, posterior, z)
+        posterior = check_inputs(logits, posterior, z, needs_posterior=True)
         task = classification_loss(logits, labels)
         samples = z.reshape(-1, z.shape[-1])  # (L*B, K): the aggregate posterior's sample
         if self.unbiased and samples.shape[0] < 2:

@@ -13,8 +13,8 @@ __all__ = ["PosteriorLike", "check_inputs"]
 PosteriorLike = GaussianPosterior | Distribution
 
 
-def check_inputs(logits: torch.Tensor, posterior: PosteriorLike | None,
-                 z: torch.Tensor | None) -> GaussianPosterior | None:
+def check_inputs(logits: torch.Tensor, posterior: PosteriorLike | None, z: torch.Tensor | None,
+                 needs_posterior: bool = False) -> GaussianPosterior | None:
     """The posterior as a :class:`GaussianPosterior` (None stays None), after the shape checks.
 
     Args:
@@ -22,12 +22,15 @@ def check_inputs(logits: torch.Tensor, posterior: PosteriorLike | None,
         posterior: q(z|x) with mean and std (B, K), in any form
             :func:`~vimax.models.encoder.as_gaussian_posterior` accepts.
         z: (B, K) or (L, B, K), the samples the logits came from, or None.
+        needs_posterior: the objective uses the posterior (VIB, VIM): None is refused.
 
     Raises:
         ValueError: naming both shapes, when z's last dimension is not the
             posterior's K, or z and the logits differ in their leading (L, B) dimensions.
-        TypeError: for a posterior that is not a diagonal Gaussian vimax knows.
+        TypeError: for a posterior that is not a diagonal Gaussian vimax knows, or none when one is needed.
     """
+    if posterior is None and needs_posterior:
+        raise TypeError("this objective needs the posterior q(z|x), the encoder's output, as 3rd argument")
     gaussian = None if posterior is None else as_gaussian_posterior(posterior)
     if z is None:
         return gaussian
