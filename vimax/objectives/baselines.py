@@ -1,6 +1,10 @@
 """The deterministic baselines of Table 1: plain cross-entropy, dropout, label
 smoothing and the confidence penalty. The encoder's mean is the representation
-(z = mean, no noise)."""
+(z = mean, no noise).
+
+The baselines' losses use neither the posterior nor z; when given, they are
+checked as the stochastic objectives check them (the posterior's type, z's
+shape against the posterior and the logits)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vimax.errors import ConfigError
+from vimax.objectives.inputs import PosteriorLike, check_inputs
 from vimax.objectives.output import ObjectiveOutput, classification_loss, objective_output
 from vimax.objectives.registry import OBJECTIVES, check_beta
 
@@ -32,8 +37,9 @@ class _Baseline(nn.Module):
 class CrossEntropy(_Baseline):
     """The baseline: mean negative log-likelihood, Eq. (2). Parts: "task", "izy_bits"."""
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor, posterior: object = None,
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, posterior: PosteriorLike | None = None,
                 z: torch.Tensor | None = None) -> ObjectiveOutput:
+        check_inputs(logits, posterior, z)
         task = classification_loss(logits, labels)
         return self._output(task, task, logits)
 
@@ -73,8 +79,9 @@ class LabelSmoothing(_Baseline):
             raise ConfigError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
         self.label_smoothing = float(label_smoothing)
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor, posterior: object = None,
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, posterior: PosteriorLike | None = None,
                 z: torch.Tensor | None = None) -> ObjectiveOutput:
+        check_inputs(logits, posterior, z)
         loss = F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)
         task = classification_loss(logits.detach(), labels)
         return self._output(loss, task, logits)
@@ -96,8 +103,9 @@ class ConfidencePenalty(_Baseline):
         super().__init__(label_entropy)
         self.beta = check_beta(beta)
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor, posterior: object = None,
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, posterior: PosteriorLike | None = None,
                 z: torch.Tensor | None = None) -> ObjectiveOutput:
+        check_inputs(logits, posterior, z)
         task = classification_loss(logits, labels)
         log_p = F.log_softmax(logits, dim=-1)  # (B, C)
         entropy = -(log_p.exp() * log_p).sum(-1).mean()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vimax.models.encoder import GaussianPosterior
 from vimax.objectives.divergences import gaussian_kl
+from vimax.objectives.inputs import PosteriorLike, check_inputs
 from vimax.objectives.output import ObjectiveOutput, classification_loss, objective_output
 from vimax.objectives.registry import OBJECTIVES, check_beta, check_prior_std
 
@@ -28,8 +28,12 @@ class VariationalInformationBottleneck(nn.Module):
     Forward:
         logits: (B, C) or (L, B, C) decoder outputs for the sampled z.
         labels: (B,).
-        posterior: the encoder's q(z|x), mean and std (B, K).
-        z: the samples the logits came from (unused here, kept for one signature).
+        posterior: the encoder's q(z|x), mean and std (B, K): a vimax
+            :class:`~vimax.models.GaussianPosterior`, a ``torch.distributions.Normal``
+            with batch shape (B, K) or an ``Independent(Normal, 1)``; the same loss for each.
+        z: (B, K) or (L, B, K), the samples the logits came from; not used by the
+            loss, only checked against the posterior and the logits when given
+            (a ValueError names both shapes).
 
     Returns an :class:`ObjectiveOutput` with parts "task", "kl", "rate_bits", "izy_bits".
 
@@ -56,10 +60,11 @@ class VariationalInformationBottleneck(nn.Module):
         self,
         logits: torch.Tensor,
         labels: torch.Tensor,
-        posterior: GaussianPosterior,
+        posterior: PosteriorLike,
         z: torch.Tensor | None = None,
     ) -> ObjectiveOutput:
+        posterior = check_inputs(logits, posterior, z, needs_posterior=True)
         task = classification_loss(logits, labels)
-        kl = gaussian_kl(posterior.mean, posterior.std, self.prior_std).mean()
+        kl = gaussian_kl(posterior.mean, posterior.std, self.prior_std).mean()  # E_x KL, Eq. (10)
         loss = task + self.beta * kl
         return objective_output(loss, task, logits, self.label_entropy, rate_nats=kl, kl=kl)

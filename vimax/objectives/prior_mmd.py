@@ -16,6 +16,12 @@ that is ``rowsum(R) * x - R @ s``. The forward pass computes x against [x; y] in
 one matmul and the prior-prior block without a gradient; the backward pass is
 one more matmul. Autograd needs three (two for x x^T, one for x y^T); the MMD is
 matmul-bound at batch 100 and K = 256, so this is where VIM's overhead goes.
+
+Under ``torch.compile`` Dynamo traces both ``forward`` and ``backward`` of the
+Function into the graph, so both must be traceable: no data-dependent Python
+control flow, and no in-place write through a view of a view (AOTAutograd
+cannot functionalize a mutation of an ``as_strided`` view chain,
+pytorch/pytorch#104505). The backward only writes to a fresh tensor's own diagonal.
 """
 
 from __future__ import annotations
@@ -60,12 +66,15 @@ class _PriorSampleMMD(torch.autograd.Function):
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         x, stacked, slope = ctx.saved_tensors
         a, b, unbiased = ctx.weights
-        n = x.shape[0]
-        r = slope.clone()  # (N, N+M)
-        r[:, :n] *= 4.0 * a
-        r[:, n:] *= 2.0 * b
+        n, m = x.shape[0], stacked.shape[0] - x.shape[0]
+        # column weights [4a, ..., 4a | 2b, ..., 2b] (N+M,): one broadcast product instead of writes into
+        # column slices
+        weights = torch.cat([slope.new_full((n,), 4.0 * a), slope.new_full((m,), 2.0 * b)])  # (N+M,)
+        r = slope * weights  # (N, N+M)
         if unbiased:
-            r[:, :n].fill_diagonal_(0.0)
+            # the x-x diagonal (i, i), i < N, is r's own main diagonal, a view of r itself; zeroing it through
+            # r[:, :n] (a view of a view) is what torch.compile's functionalization refuses
+            r.diagonal().zero_()
         grad_x = r.sum(1, keepdim=True) * x - r @ stacked  # (N, K)
         return grad_x * grad_output, None, None, None, None
 
