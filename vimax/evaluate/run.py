@@ -168,7 +168,8 @@ def evaluate_run(
 
     embeddings = mean_embeddings(model, test, settings.batch_size)  # (N, K)
     representation = representation_quality(embeddings, test.labels, settings.n_clusters,
-                                             settings.random_state, settings.kmeans_n_init)
+                                             settings.random_state, settings.kmeans_n_init,
+                                             getattr(objective, "prior_std", 1.0))
     logger.info("ARI %.3f, cluster accuracy %.3f, Hoyer %.3f", representation["ari"],
                 representation["cluster_accuracy"], representation["hoyer"])
 
