@@ -135,3 +135,20 @@ def test_adv_lib_loads_without_torchvision_or_visdom():
     assert callable(attack) and callable(import_adv_lib("fmn")) and callable(import_adv_lib("ddn"))
     assert "torchvision" not in sys.modules
     assert "visdom" not in sys.modules or getattr(sys.modules["visdom"], "__file__", None)
+
+
+def test_a_missing_engine_is_refused_before_anything_runs(monkeypatch):
+    import importlib.util
+
+    from vimax.evaluate.run import EvaluationConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "adv_lib" else real(name, *a))
+    with pytest.raises(ConfigError, match="pip install --no-deps adv-lib==0.2.8"):
+        EvaluationConfig().validate()
+    with pytest.raises(ConfigError, match="adv_lib attack engine is not installed"):
+        EvaluationConfig(carlini_wagner=dataclasses.replace(FAST, engine="foolbox"),
+                         attack_cross_check=True).validate()
+    EvaluationConfig(attack=False).validate()  # no attack: no engine needed
+    EvaluationConfig(carlini_wagner=dataclasses.replace(FAST, engine="foolbox")).validate()

@@ -60,9 +60,11 @@ class CarliniWagnerConfig:
     The defaults are cut down from Carlini and Wagner's (9 binary search steps
     of 10,000 Adam steps at 1e-2, c from 1e-3) so that 10 MNIST images against
     the paper's 784-1024-1024-512 MLP take under a minute on 2 shared CPU
-    cores (35 s measured under a load of 4-5): 6 x 500 Adam steps at 5e-2,
-    c from 0.1. On a 1-epoch VIM MNIST model they found a mean L2 1.2% above
-    that of a 6 x 1000-step attack (3.50 vs 3.46).
+    cores (35 s measured with foolbox under a load of 4-5; 40-48 s per mode
+    with adv-lib under a load of 6-10): 6 x 500 Adam steps at 5e-2, c from
+    0.1. On a 1-epoch VIM MNIST model they found (with foolbox) a mean L2 1.2%
+    above that of a 6 x 1000-step attack (3.50 vs 3.46). Both engines read the
+    same settings the same way.
 
     Attributes:
         engine: "adv_lib" or "foolbox" (see :mod:`vimax.evaluate.attack_engines`).
@@ -71,8 +73,9 @@ class CarliniWagnerConfig:
         stepsize: Adam's step size in tanh space.
         confidence: logit margin kappa the target must win by.
         initial_const: the first c tried.
-        abort_early: stop a search step once the loss stops falling.
-        batch_size: images attacked together (they share abort_early).
+        abort_early: stop a search step once the loss stops falling (foolbox: the
+            batch's summed loss; adv-lib: every image's).
+        batch_size: images attacked together.
         threads: torch intra-op threads during the attack (restored after);
             a batch of 10 small images gains little from more, and on shared
             cores 2 threads measured 10x slower than 1. 0 keeps torch's setting.

@@ -32,6 +32,7 @@ from vimax.data.base import Dataset
 from vimax.data.config import load_dataset
 from vimax.errors import ConfigError, DataError
 from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.evaluate.attack_engines import check_available, other_engine
 from vimax.evaluate.attack_modes import ATTACK_MODES, check_modes, robustness_modes
 from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes
 from vimax.evaluate.latent_plot import latent_plot
@@ -106,6 +107,10 @@ class EvaluationConfig:
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
         self.carlini_wagner.validate()
+        if self.attack:
+            check_available(self.carlini_wagner.engine)
+            if self.attack_cross_check:
+                check_available(other_engine(self.carlini_wagner.engine))
         return self
 
 
