@@ -113,3 +113,16 @@ def test_untrained_runs_and_sweeps_without_evaluation(tiny_sweep, write_sweep, t
 def test_contradictory_flags_exit_2(tiny_sweep, write_sweep, tmp_path, flags, capsys):
     assert sweep(write_sweep(tiny_sweep), tmp_path, *flags) == 2
     assert capsys.readouterr().err.startswith("vimax: error:")
+
+
+def test_cross_check_on_chosen_runs(finished, write_sweep, tmp_path):
+    tiny, _, folder = finished
+    tiny["evaluate"] = {**EVALUATE, "attack": True, "attack_images": 1,
+                        "carlini_wagner": {"steps": 5, "binary_search_steps": 1}}
+    path = write_sweep(tiny)
+    assert sweep(path, tmp_path, "--evaluate-only", "--match", "vim_beta1e-03_*", "--cross-check") == 0
+    section = evaluation(folder / "vim_beta1e-03_seed0")["robustness"]
+    assert set(section) == {"mean", "averaged", "cross_check"}
+    assert set(section["cross_check"]) == {"mean", "averaged"}
+    assert section["cross_check"]["mean"]["engines"] == ["adv_lib", "foolbox"]
+    assert evaluation(folder / "vim_beta1e-02_seed0")["robustness"] is None  # not matched: as it was

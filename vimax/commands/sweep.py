@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluate-only", action="store_true",
                         help="train nothing: evaluate every trained run again from its model.pt, "
                              "replacing its evaluation.json; runs without weights are listed")
+    parser.add_argument("--cross-check", action="store_true",
+                        help="evaluations also attack with the second engine and report the agreement "
+                             "(e.g. with --evaluate-only --match '*_seed0')")
     parser.add_argument("--retrain-missing", action="store_true",
                         help="with --evaluate-only: train the runs without model.pt again (their "
                              "metrics.json must come out the same) and evaluate them")
@@ -71,6 +74,8 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
         spec.reuse_training = not args.no_reuse
         if spec.evaluation is not None and args.device:
             spec.evaluation.setdefault("device", args.device)
+        if spec.evaluation is not None and getattr(args, "cross_check", False):
+            spec.evaluation["attack_cross_check"] = True
     return specs
 
 
