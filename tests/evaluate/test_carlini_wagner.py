@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
-from torch import nn
+from linear_models import FAST, POINTS, linear_model, minimal_l2, stochastic_linear
 
 from vimax.data.base import Split
 from vimax.errors import ConfigError
+from vimax.evaluate.attack_engines import ENGINES
 from vimax.evaluate.carlini_wagner import (
     AveragedLogits,
     CarliniWagnerConfig,
@@ -15,29 +18,6 @@ from vimax.evaluate.carlini_wagner import (
     perturbation_norms,
     robustness,
 )
-from vimax.models.classifier import StochasticClassifier
-from vimax.models.encoder import GaussianEncoder
-
-# two classes on 2x2 images; the boundary logit_1 - logit_0 = w . x + b with
-W = torch.tensor([[0.5, -0.5, 0.25, 0.0], [-1.0, 0.5, 0.75, 1.0]])
-B = torch.tensor([0.4, -0.6])
-POINTS = torch.tensor([[0.3, 0.6, 0.2, 0.3], [0.5, 0.4, 0.4, 0.2], [0.6, 0.5, 0.3, 0.35]])
-FAST = CarliniWagnerConfig(steps=100, binary_search_steps=5, stepsize=2e-2, initial_const=1.0)
-
-
-def linear_model() -> nn.Module:
-    linear = nn.Linear(4, 2)
-    with torch.no_grad():
-        linear.weight.copy_(W)
-        linear.bias.copy_(B)
-    return nn.Sequential(nn.Flatten(), linear).eval()
-
-
-def minimal_l2(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Distance |w.x + b| / ||w|| to the boundary, and the projection of x on it."""
-    w, b = W[1] - W[0], B[1] - B[0]
-    margin = x @ w + b  # (N,)
-    return margin.abs() / w.norm(), x - (margin / w.dot(w))[:, None] * w
 
 
 def test_points_are_class_zero_and_project_inside_the_box():
@@ -46,11 +26,13 @@ def test_points_are_class_zero_and_project_inside_the_box():
     assert ((projection > 0) & (projection < 1)).all() and (distance > 0.1).all()
 
 
-def test_attack_lands_within_a_few_percent_of_the_minimal_distance():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_attack_lands_within_a_few_percent_of_the_minimal_distance(engine):
     model = linear_model()
     images = POINTS.view(-1, 1, 2, 2)
     targets = torch.ones(3, dtype=torch.long)
-    adversarials, success = carlini_wagner_l2(model, images, targets, FAST)
+    config = dataclasses.replace(FAST, engine=engine)
+    adversarials, success = carlini_wagner_l2(model, images, targets, config)
     assert success.all()
     assert (model(adversarials).argmax(-1) == 1).all()
     assert adversarials.min() >= 0 and adversarials.max() <= 1
@@ -61,10 +43,11 @@ def test_attack_lands_within_a_few_percent_of_the_minimal_distance():
     assert model.training is False and all(p.requires_grad for p in model.parameters())
 
 
-def test_on_step_is_called_once_per_forward_and_leaves_the_output_alone():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_on_step_is_called_once_per_forward_and_leaves_the_output_alone(engine):
     calls = []
-    config = CarliniWagnerConfig(steps=20, binary_search_steps=2, stepsize=5e-2, initial_const=1.0,
-                                 abort_early=False)
+    config = CarliniWagnerConfig(engine=engine, steps=20, binary_search_steps=2, stepsize=5e-2,
+                                 initial_const=1.0, abort_early=False)
     model = linear_model()
     adversarials, success = carlini_wagner_l2(model, POINTS.view(-1, 1, 2, 2), torch.ones(3).long(),
                                               config, on_step=lambda: calls.append(1) or True)
@@ -80,20 +63,6 @@ def test_perturbation_norms_hand_computed():
     assert float(norms["l2"][0]) == pytest.approx((0.09 + 0.16 + 1e-6) ** 0.5)
     assert float(norms["linf"][0]) == pytest.approx(0.4)
     assert float(norms["l0"][0]) == 2  # 0.001 < 0.5 / 255
-
-
-def stochastic_linear() -> StochasticClassifier:
-    """z = x (flattened) with tiny noise, then the linear two-class decoder."""
-    trunk = nn.Sequential(nn.Flatten(), nn.Linear(4, 8))
-    with torch.no_grad():
-        trunk[1].weight.zero_()
-        trunk[1].weight[:4].copy_(torch.eye(4))
-        trunk[1].bias.zero_()
-    decoder = nn.Linear(4, 2)
-    with torch.no_grad():
-        decoder.weight.copy_(W)
-        decoder.bias.copy_(B)
-    return StochasticClassifier(GaussianEncoder(trunk, 4), decoder).eval()
 
 
 def test_robustness_attacks_only_correct_images_and_reports_the_schema():

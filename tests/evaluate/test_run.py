@@ -13,11 +13,10 @@ from vimax.models.classifier import ModelConfig
 from vimax.objectives.config import ObjectiveConfig
 from vimax.training import TrainConfig, fit
 
+ATTACK_KEYS = {"attack", "attacked_model", "source", "target", "images_considered", "images_attacked",
+               "success_rate", "l2", "l1", "l1_255", "linf", "l0", "per_image", "seconds", "units_note"}
 KEYS = {
     "accuracy": {"test_error", "test_error_1_sample", "test_error_mean_z", "samples"},
-    "robustness": {"attack", "attacked_model", "source", "target", "images_considered",
-                   "images_attacked", "success_rate", "l2", "l1", "l1_255", "linf", "per_image",
-                   "seconds", "units_note"},
     "representation": {"ari", "cluster_accuracy", "nmi", "hoyer", "kmeans"},
     "information": {"rate_bits", "izy_bits"},
 }
@@ -28,9 +27,9 @@ def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "digits_vim"
     config = RunConfig(
         data=DataConfig(name="digits"),
-        model=ModelConfig(hidden=(64, 64), latent_dim=2),
+        model=ModelConfig(hidden=(64, 64), latent_dim=8),
         objective=ObjectiveConfig(name="vim"),
-        train=TrainConfig(epochs=2, lr=1e-3, device="cpu", progress=False, threads=1),
+        train=TrainConfig(epochs=5, lr=3e-3, device="cpu", progress=False, threads=1),
     )
     fit(config, out)
     return out
@@ -40,7 +39,7 @@ def run_dir(tmp_path_factory):
 def test_evaluate_end_to_end(run_dir, capsys):
     before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
     code = main(["-q", "evaluate", str(run_dir), "--attack-images", "3", "--attack-steps", "30",
-                 "--binary-search-steps", "2", "--samples", "4"])
+                 "--binary-search-steps", "4", "--samples", "4"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "test error" in printed and "CW-L2 0 -> 1" in printed and "ARI" in printed
@@ -50,10 +49,16 @@ def test_evaluate_end_to_end(run_dir, capsys):
     for section, keys in KEYS.items():
         assert keys <= set(result[section]), section
     assert result["accuracy"]["samples"] == 4
-    attack = result["robustness"]
-    assert attack["images_considered"] == 3 and attack["attacked_model"] == "mean_z"
-    assert attack["attack"]["steps"] == 30 and attack["attack"]["binary_search_steps"] == 2
-    assert len(attack["per_image"]) == 3
+    assert set(result["robustness"]) == {"mean", "averaged"}  # VIM is stochastic: both modes
+    for mode, name in (("mean", "mean_z"), ("averaged", "averaged")):
+        attack = result["robustness"][mode]
+        assert ATTACK_KEYS <= set(attack), mode
+        assert attack["images_considered"] == 3 and attack["attacked_model"] == name
+        assert attack["attack"]["steps"] == 30 and attack["attack"]["binary_search_steps"] == 4
+        assert len(attack["per_image"]) == 3
+    assert 0 <= result["robustness"]["averaged"]["fresh_noise_success_rate"] <= 1
+    assert result["robustness"]["averaged"]["averaged_samples"] == 4
+    assert "(averaged)" in printed and "still fool fresh noise" in printed
     assert result["information"]["rate_bits"] > 0
     assert result["plots"] == ["latent.png"]
     assert (run_dir / "latent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -61,6 +66,26 @@ def test_evaluate_end_to_end(run_dir, capsys):
     assert set(after) == set(before) | {"evaluation.json", "latent.png"}
     assert all(after[name] == mtime for name, mtime in before.items()
                if name not in ("evaluation.json", "latent.png"))
+
+
+@pytest.mark.slow
+def test_evaluate_one_mode_with_the_engines_cross_check(run_dir, capsys):
+    code = main(["-q", "evaluate", str(run_dir), "--attack-images", "2", "--attack-steps", "20",
+                 "--binary-search-steps", "2", "--samples", "2", "--attack-modes", "mean",
+                 "--attack-engine", "foolbox", "--cross-check"])
+    assert code == 0
+    section = json.loads((run_dir / "evaluation.json").read_text())["robustness"]
+    assert set(section) == {"mean", "cross_check"}
+    assert section["mean"]["attack"]["engine"] == "foolbox"
+    check = section["cross_check"]["mean"]
+    assert check["engines"] == ["foolbox", "adv_lib"] and len(check["per_image"]) == 2
+    assert "cross-check (mean)" in capsys.readouterr().out
+
+
+def test_bad_attack_mode_exits_2(run_dir, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "evaluate", str(run_dir), "--attack-modes", "median"])
+    assert exit_info.value.code == 2 and "median" in capsys.readouterr().err
 
 
 def test_evaluate_without_attack(run_dir, capsys):

@@ -10,6 +10,8 @@ from vimax.cli import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vimax.evaluate.attack_engines import ENGINES
+    from vimax.evaluate.attack_modes import ATTACK_MODES
     from vimax.evaluate.carlini_wagner import CarliniWagnerConfig
 
     cw = CarliniWagnerConfig()
@@ -30,8 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"steps of the search over the constant c (default {cw.binary_search_steps})")
     group.add_argument("--attack-stepsize", type=float, default=cw.stepsize,
                        help=f"Adam step size (default {cw.stepsize:g})")
-    group.add_argument("--attack-averaged", action="store_true",
-                       help="attack the softmax averaged over --samples draws of z, not z = mean")
+    group.add_argument("--attack-modes", nargs="+", choices=ATTACK_MODES, default=list(ATTACK_MODES),
+                       help="mean: the classifier at z = mean; averaged: the softmax averaged over "
+                            "--samples fixed draws of z (stochastic models only; default: both)")
+    group.add_argument("--attack-engine", choices=ENGINES, default=cw.engine,
+                       help=f"the CW-L2 implementation (default {cw.engine})")
+    group.add_argument("--cross-check", action="store_true",
+                       help="attack again with the other engine and report the agreement")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = EvaluationConfig(
         samples=args.samples, attack=not args.no_attack, attack_images=args.attack_images,
-        source=args.source, target=args.target, attack_averaged=args.attack_averaged,
-        carlini_wagner=CarliniWagnerConfig(steps=args.attack_steps,
+        source=args.source, target=args.target, attack_modes=tuple(args.attack_modes),
+        attack_cross_check=args.cross_check,
+        carlini_wagner=CarliniWagnerConfig(engine=args.attack_engine, steps=args.attack_steps,
                                            binary_search_steps=args.binary_search_steps,
                                            stepsize=args.attack_stepsize),
         data_dir=args.data_dir, device=args.device)
@@ -68,6 +76,31 @@ def format_diagnostics(diagnostics: dict[str, Any] | None) -> str:
             f"(from {diagnostics['source']})")
 
 
+def _attack_rows(section: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """One row per attack mode, and one per mode cross-checked."""
+    if section is None:
+        return []
+    modes = {"mean": section} if "per_image" in section else {  # files of the one-mode layout
+        mode: part for mode, part in section.items() if mode != "cross_check"}
+    rows = []
+    for mode, attack in modes.items():
+        wins = sum(1 for entry in attack["per_image"] if entry["success"])
+        fresh = attack.get("fresh_noise_success_rate")
+        rows.append((f"CW-L2 {attack['source']} -> {attack['target']} ({mode})",
+                     f"{wins}/{attack['images_attacked']} fooled ({attack['attack']['name']}) in "
+                     f"{attack['seconds']:.1f} s: L2 {_number(attack['l2'], '.3f')}, "
+                     f"L1 {_number(attack['l1'], '.2f')} ({_number(attack['l1_255'], '.0f')} in 0-255), "
+                     f"Linf {_number(attack['linf'], '.3f')}"
+                     + ("" if fresh is None else f"; {100 * fresh:.0f}% still fool fresh noise")))
+    for mode, check in section.get("cross_check", {}).items():
+        first, second = check["engines"]
+        rows.append((f"cross-check ({mode})",
+                     f"mean L2 {second} {_number(check[f'mean_l2_{second}'], '.3f')} vs {first} "
+                     f"{_number(check[f'mean_l2_{first}'], '.3f')} (ratio "
+                     f"{_number(check['ratio_of_means'], '.3f')}, {check['images_both_fooled']} images)"))
+    return rows
+
+
 def format_evaluation(result: dict[str, Any]) -> str:
     """The short summary table printed after an evaluation."""
     acc, rep, info = result["accuracy"], result["representation"], result["information"]
@@ -76,15 +109,7 @@ def format_evaluation(result: dict[str, Any]) -> str:
                        f"{100 * acc['test_error_1_sample']:.2f}% (1 sample), "
                        f"{100 * acc['test_error_mean_z']:.2f}% (z = mean)"),
     ]
-    attack = result["robustness"]
-    if attack is not None:
-        wins = sum(1 for entry in attack["per_image"] if entry["success"])
-        fooled = f"{wins}/{attack['images_attacked']}"
-        rows.append((f"CW-L2 {attack['source']} -> {attack['target']}",
-                     f"{fooled} fooled ({attack['attacked_model']}) in {attack['seconds']:.1f} s: "
-                     f"L2 {_number(attack['l2'], '.3f')}, L1 {_number(attack['l1'], '.2f')} "
-                     f"({_number(attack['l1_255'], '.0f')} in 0-255), "
-                     f"Linf {_number(attack['linf'], '.3f')}"))
+    rows += _attack_rows(result["robustness"])
     rows.append(("representation", f"ARI {rep['ari']:.3f}, cluster accuracy "
                                    f"{rep['cluster_accuracy']:.3f}, NMI {rep['nmi']:.3f}, "
                                    f"Hoyer {rep['hoyer']:.3f}"))

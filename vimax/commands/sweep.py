@@ -2,6 +2,7 @@
 
 Finished runs are never run again, so an interrupted sweep started again goes
 on where it stopped; each run's outcome is in ``<sweep dir>/records/``.
+``--evaluate-only`` evaluates the finished runs again from their weights.
 """
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their state; run nothing")
     parser.add_argument("--max-runs", type=positive_int, help="stop after starting N new runs")
     parser.add_argument("--no-evaluate", action="store_true", help="train only; skip the evaluation")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="train nothing: evaluate every trained run again from its model.pt, "
+                             "replacing its evaluation.json; runs without weights are listed")
+    parser.add_argument("--cross-check", action="store_true",
+                        help="evaluations also attack with the second engine and report the agreement "
+                             "(e.g. with --evaluate-only --match '*_seed0')")
+    parser.add_argument("--retrain-missing", action="store_true",
+                        help="with --evaluate-only: train the runs without model.pt again (their "
+                             "metrics.json must come out the same) and evaluate them")
     parser.add_argument("--no-reuse", action="store_true",
                         help="train every run, even one whose identical config another sweep finished")
     parser.add_argument("--skip-failed", action="store_true", help="do not retry runs recorded as failed")
@@ -64,6 +74,8 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
         spec.reuse_training = not args.no_reuse
         if spec.evaluation is not None and args.device:
             spec.evaluation.setdefault("device", args.device)
+        if spec.evaluation is not None and getattr(args, "cross_check", False):
+            spec.evaluation["attack_cross_check"] = True
     return specs
 
 
@@ -106,10 +118,48 @@ def _run(specs: list[RunSpec], todo: list[RunSpec], args: argparse.Namespace) ->
         bar.close()
 
 
+def evaluate_only(specs: list[RunSpec], args: argparse.Namespace) -> int:
+    """Evaluate the trained runs again (no training, except --retrain-missing); 1 if one failed."""
+    from vimax.sweep.reevaluate import FAILED, NO_WEIGHTS, reevaluate_run, weights_state
+
+    if args.data_dir:
+        for spec in specs:
+            if spec.evaluation is not None:
+                spec.evaluation.setdefault("data_dir", str(Path(args.data_dir).resolve()))
+    states = Counter(weights_state(spec) for spec in specs)
+    print(f"{len(specs)} runs in {specs[0].sweep_dir}: {states['ready']} with weights to evaluate, "
+          f"{states[NO_WEIGHTS]} trained without weights"
+          + ("" if args.retrain_missing or not states[NO_WEIGHTS] else " (--retrain-missing trains them)"))
+    if args.dry_run:
+        for spec in specs:
+            print(f"  {spec.run_id}: {weights_state(spec)}")
+        return 0
+    results = []
+    for spec in specs:
+        result = reevaluate_run(spec, args.retrain_missing)
+        results.append(result)
+        detail = f" ({result['seconds']:.0f} s)" if result["seconds"] else ""
+        print(f"  {spec.run_id}: {result['status']}{detail}"
+              + (f": {result['reason']}" if result["reason"] else ""))
+    counts = Counter(result["status"] for result in results)
+    print("; ".join(f"{count} {status}" for status, count in counts.items()))
+    if counts[NO_WEIGHTS]:
+        print(f"{counts[NO_WEIGHTS]} runs have no model.pt: their evaluation.json was left as it was "
+              "(--retrain-missing trains them again, bit for bit on the machine that trained them)")
+    return 1 if counts[FAILED] else 0
+
+
 def run(args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):
         logging.getLogger("vimax.training").setLevel(logging.WARNING)
+    if args.retrain_missing and not args.evaluate_only:
+        raise ConfigError("--retrain-missing goes with --evaluate-only")
+    if args.evaluate_only and args.no_evaluate:
+        raise ConfigError("--evaluate-only and --no-evaluate contradict each other")
     specs = build_specs(args)
+    if args.evaluate_only:
+        check_evaluation(specs)
+        return evaluate_only(specs, args)
     if args.dry_run:
         print_plan(specs)
         return 0

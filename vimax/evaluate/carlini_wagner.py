@@ -3,19 +3,20 @@
 The paper attacks "the first ten zero digits in the test set with adversary
 target the label one" with the L2 attack of Carlini and Wagner (2017), and
 reports the mean L2, L1 and L-infinity distance between each image and its
-successful adversarial. The attack itself is foolbox 3's
-``L2CarliniWagnerAttack`` (Adam in tanh space, a binary search over the
-constant c); this module picks the images, wraps the model and measures.
+successful adversarial. The attack itself comes from one of two libraries
+(:mod:`vimax.evaluate.attack_engines`: adv-lib or foolbox); this module picks
+the images, wraps the model and measures.
 
-Notes on foolbox 3.3.4 that matter here:
+A stochastic classifier can be attacked two ways: at z = mean (``forward``,
+what a deterministic reading of the model sees) or through its actual
+prediction, the softmax averaged over L draws of z (:class:`AveragedLogits`,
+with the draws fixed so the attack optimises a deterministic function). An
+adversarial of the averaged prediction is then checked against fresh draws
+of z: ``fresh_noise_success_rate`` is the fraction of (adversarial, redraw)
+pairs still classified as the target.
 
-- for an image where no adversarial was found it returns the all-zero image;
-  success is therefore decided here, from the attacked model's prediction,
-  and an all-zero return counts as a failure;
-- ``abort_early`` watches the loss summed over the batch, so images attacked
-  together stop together;
-- ``initial_const`` is multiplied by 10 until an adversarial is found, then
-  bisected: the binary search needs a few steps to leave a low start.
+Success is decided here, from the attacked model's prediction on what the
+engine returned, never from the engine's own flag.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import logging
 import math
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -36,10 +36,11 @@ from tqdm.auto import tqdm
 
 from vimax.data.base import Split
 from vimax.errors import ConfigError, VimaxError
+from vimax.evaluate.attack_engines import DEFAULT_ENGINE, ENGINES, run_engine
 from vimax.models.classifier import StochasticClassifier
 
 __all__ = ["CarliniWagnerConfig", "AveragedLogits", "carlini_wagner_l2", "check_attack_classes",
-           "perturbation_norms", "robustness", "UNITS_NOTE"]
+           "perturbation_norms", "robustness", "fresh_noise_success", "UNITS_NOTE"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,28 +55,33 @@ UNITS_NOTE = (
 
 @dataclass
 class CarliniWagnerConfig:
-    """Settings of foolbox's ``L2CarliniWagnerAttack`` and how images are batched.
+    """Settings of the CW-L2 attack (either engine) and how images are batched.
 
     The defaults are cut down from Carlini and Wagner's (9 binary search steps
     of 10,000 Adam steps at 1e-2, c from 1e-3) so that 10 MNIST images against
     the paper's 784-1024-1024-512 MLP take under a minute on 2 shared CPU
-    cores (35 s measured under a load of 4-5): 6 x 500 Adam steps at 5e-2,
-    c from 0.1. On a 1-epoch VIM MNIST model they found a mean L2 1.2% above
-    that of a 6 x 1000-step attack (3.50 vs 3.46).
+    cores (35 s measured with foolbox under a load of 4-5; 40-48 s per mode
+    with adv-lib under a load of 6-10): 6 x 500 Adam steps at 5e-2, c from
+    0.1. On a 1-epoch VIM MNIST model they found (with foolbox) a mean L2 1.2%
+    above that of a 6 x 1000-step attack (3.50 vs 3.46). Both engines read the
+    same settings the same way.
 
     Attributes:
+        engine: "adv_lib" or "foolbox" (see :mod:`vimax.evaluate.attack_engines`).
         steps: Adam steps per binary search step.
         binary_search_steps: steps of the search over the constant c.
         stepsize: Adam's step size in tanh space.
         confidence: logit margin kappa the target must win by.
         initial_const: the first c tried.
-        abort_early: stop a search step once the loss stops falling.
-        batch_size: images attacked together (they share abort_early).
+        abort_early: stop a search step once the loss stops falling (foolbox: the
+            batch's summed loss; adv-lib: every image's).
+        batch_size: images attacked together.
         threads: torch intra-op threads during the attack (restored after);
             a batch of 10 small images gains little from more, and on shared
             cores 2 threads measured 10x slower than 1. 0 keeps torch's setting.
     """
 
+    engine: str = DEFAULT_ENGINE
     steps: int = 500
     binary_search_steps: int = 6
     stepsize: float = 5e-2
@@ -87,6 +93,8 @@ class CarliniWagnerConfig:
 
     def validate(self) -> CarliniWagnerConfig:
         checks = [
+            (self.engine in ENGINES,
+             f"attack engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"),
             (self.steps >= 1, f"attack steps must be >= 1, got {self.steps}"),
             (self.binary_search_steps >= 1,
              f"binary search steps must be >= 1, got {self.binary_search_steps}"),
@@ -161,36 +169,27 @@ def carlini_wagner_l2(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Targeted CW-L2 adversarials of ``images`` (B, ...) in [0, 1] towards ``targets`` (B,).
 
-    ``on_step`` is called after every forward pass of the model (one per Adam
-    step), e.g. to move a progress bar.
+    ``config.engine`` picks the implementation. ``on_step`` is called after
+    every forward pass of the model (one per Adam step), e.g. to move a
+    progress bar.
 
     Returns the adversarials (B, ...) and success (B,) bool: the model predicts
-    the target on the adversarial (and foolbox found one).
+    the target on the adversarial (and the engine found one).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import foolbox as fb
-
     config.validate()
-    attack = fb.attacks.L2CarliniWagnerAttack(
-        binary_search_steps=config.binary_search_steps, steps=config.steps,
-        stepsize=config.stepsize, confidence=config.confidence,
-        initial_const=config.initial_const, abort_early=config.abort_early)
-    criterion = fb.criteria.TargetedMisclassification(targets)
+
     def step_hook(*_: Any) -> None:  # a hook returning a value would replace the output
         on_step()
 
     hook = model.register_forward_hook(step_hook) if on_step is not None else None
     try:
         with _frozen(model), _threads(config.threads):
-            fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=images.device)
-            adversarials = attack.run(fmodel, images, criterion).detach()  # (B, ...)
+            adversarials, found = run_engine(config.engine, model, images, targets, config)
     finally:
         if hook is not None:
             hook.remove()
     with _frozen(model), torch.no_grad():
         predicted = model(adversarials).argmax(-1)  # (B,)
-    found = adversarials.flatten(1).abs().amax(1) > 0  # foolbox returns zeros when it fails
     return adversarials, (predicted == targets) & found
 
 
@@ -217,10 +216,10 @@ def check_attack_classes(num_classes: int, source: int, target: int, count: int 
 
 
 def _attack_all(attacked: nn.Module, images: torch.Tensor, target: int, config: CarliniWagnerConfig,
-                show: bool) -> list[dict[str, Any]]:
-    """Attack ``images`` (N, C, H, W) in batches; one dict of success and distances per image."""
-    rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(images), desc="CW-L2 attack", disable=not show, leave=False,
+                show: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attack ``images`` (N, C, H, W) in batches; the adversarials (N, C, H, W) and success (N,)."""
+    parts, wins = [], []
+    bar = tqdm(total=len(images), desc=f"CW-L2 attack ({config.engine})", disable=not show, leave=False,
                bar_format="{l_bar}{bar}| {n:.1f}/{total} images [{elapsed}<{remaining}]")
     for start in range(0, len(images), config.batch_size):
         x = images[start : start + config.batch_size]  # (b, C, H, W)
@@ -230,12 +229,42 @@ def _attack_all(attacked: nn.Module, images: torch.Tensor, target: int, config: 
                                                   on_step=lambda step=step: bar.update(step))
         bar.n = start + len(x)  # abort_early may have skipped steps
         bar.refresh()
-        norms = perturbation_norms(x, adversarials)
-        for i, ok in enumerate(success.tolist()):
-            row = {key: float(values[i]) if ok else None for key, values in norms.items()}
-            rows.append({"success": ok, **row, "l1_255": row["l1"] * 255 if ok else None})
+        parts.append(adversarials)
+        wins.append(success)
     bar.close()
+    if not parts:
+        return images.clone(), torch.zeros(0, dtype=torch.bool)
+    return torch.cat(parts), torch.cat(wins)
+
+
+def fresh_noise_success(model: StochasticClassifier, adversarials: torch.Tensor, target: int,
+                        samples: int, draws: int, seed: int) -> torch.Tensor:
+    """Per adversarial (N,), the fraction of ``draws`` fresh sets of ``samples`` draws of z under
+    which the averaged prediction is still ``target``. The sets come from seeds seed, seed + 1, ...
+    """
+    hits = torch.zeros(len(adversarials), dtype=torch.float64)
+    for draw in range(draws):
+        averaged = AveragedLogits(model, samples, seed + draw)
+        with _frozen(averaged), torch.no_grad():
+            hits += (averaged(adversarials).argmax(-1) == target).double().cpu()  # (N,)
+    return hits / draws
+
+
+def _per_image(x: torch.Tensor, adversarials: torch.Tensor, success: torch.Tensor,
+               fresh: torch.Tensor | None) -> list[dict[str, Any]]:
+    """One dict of success and distances (None where the attack failed) per attacked image."""
+    norms = perturbation_norms(x, adversarials)
+    rows = []
+    for i, ok in enumerate(success.tolist()):
+        row = {key: float(values[i]) if ok else None for key, values in norms.items()}
+        row = {"success": ok, **row, "l1_255": row["l1"] * 255 if ok else None}
+        if fresh is not None:
+            row["fresh_noise_success"] = float(fresh[i]) if ok else None
+        rows.append(row)
     return rows
+
+
+FRESH_SEED = 1000  # fresh draws of z: seeds FRESH_SEED, FRESH_SEED + 1, ... (the attacked set uses 0)
 
 
 def robustness(
@@ -247,14 +276,17 @@ def robustness(
     count: int = 10,
     averaged_samples: int | None = None,
     progress: bool | None = None,
+    fresh_noise_draws: int = 20,
 ) -> dict[str, Any]:
     """Table 2: attack the first ``count`` images of class ``source`` towards ``target``.
 
     Only images the attacked model classifies as ``source`` are attacked. The
     attacked model is ``model.forward`` (z = mean) or, with
-    ``averaged_samples``, :class:`AveragedLogits` over that many draws.
+    ``averaged_samples``, :class:`AveragedLogits` over that many draws (seed 0);
+    then each successful adversarial is also classified under
+    ``fresh_noise_draws`` fresh sets of draws (``fresh_noise_success_rate``).
 
-    Returns the ``robustness`` section of ``evaluation.json``.
+    Returns one attack mode's part of the ``robustness`` section of ``evaluation.json``.
     """
     config.validate()
     check_attack_classes(model.decoder.out_features, source, target, count)
@@ -268,18 +300,23 @@ def robustness(
     chosen = [i for i, ok in enumerate(correct) if ok]
     began = time.perf_counter()
     show = progress if progress is not None else sys.stderr.isatty()
-    results = iter(_attack_all(attacked, images[chosen], target, config, show))
+    adversarials, success = _attack_all(attacked, images[chosen], target, config, show)
     seconds = time.perf_counter() - began
-    empty = {"success": None, "l2": None, "l1": None, "linf": None, "l0": None, "l1_255": None}
+    fresh = (fresh_noise_success(model, adversarials, target, averaged_samples, fresh_noise_draws,
+                                 FRESH_SEED) if averaged_samples else None)
+    results = iter(_per_image(images[chosen], adversarials, success, fresh))
+    empty = {"success": None, "l2": None, "l1": None, "linf": None, "l0": None, "l1_255": None,
+             **({"fresh_noise_success": None} if averaged_samples else {})}
     per_image = [{"test_index": index, "attacked": ok, **(next(results) if ok else empty)}
                  for index, ok in zip(indices, correct)]
     wins = [entry for entry in per_image if entry["success"]]
-    logger.info("CW-L2 %d -> %d: %d of %d attacked images fooled in %.1f s",
-                source, target, len(wins), len(chosen), seconds)
+    logger.info("CW-L2 %d -> %d (%s, %s): %d of %d attacked images fooled in %.1f s", source, target,
+                "averaged" if averaged_samples else "z = mean", config.engine, len(wins), len(chosen),
+                seconds)
     means = {key: sum(e[key] for e in wins) / len(wins) if wins else None
              for key in ("l2", "l1", "l1_255", "linf", "l0")}
-    return {
-        "attack": {"name": "foolbox.L2CarliniWagnerAttack", **asdict(config)},
+    result = {
+        "attack": {"name": ATTACK_NAMES[config.engine], **asdict(config)},
         "attacked_model": "averaged" if averaged_samples else "mean_z",
         "averaged_samples": averaged_samples,
         "source": source,
@@ -292,3 +329,11 @@ def robustness(
         "seconds": seconds,
         "units_note": UNITS_NOTE,
     }
+    if averaged_samples:
+        result.update(fresh_noise_draws=fresh_noise_draws, fresh_noise_seed=FRESH_SEED,
+                      fresh_noise_success_rate=(sum(e["fresh_noise_success"] for e in wins) / len(wins)
+                                                if wins else None))
+    return result
+
+
+ATTACK_NAMES = {"foolbox": "foolbox.L2CarliniWagnerAttack", "adv_lib": "adv_lib.carlini_wagner_l2"}

@@ -7,8 +7,10 @@ touched. The JSON holds (null where a figure is undefined)::
     run             the run folder
     accuracy        test_error (softmax averaged over `samples` draws of z),
                     test_error_1_sample, test_error_mean_z, samples      (Table 1)
-    robustness      CW-L2 targeted attack, see carlini_wagner.robustness (Table 2)
-    representation  ari, cluster_accuracy, nmi, hoyer, kmeans            (Table 3)
+    robustness      CW-L2 targeted attack per mode (mean, averaged) and the
+                    engines' cross-check, see attack_modes               (Table 2)
+    representation  ari, cluster_accuracy, nmi, hoyer (+ its variants), kmeans
+                                                                         (Table 3)
     information     rate_bits, izy_bits (null for deterministic baselines)
     diagnostics     regulariser_grad_ratio, latent_scale, posterior_std_median,
                     regulariser_active, source (see vimax.metrics.diagnostics)
@@ -32,7 +34,9 @@ from vimax.data.base import Dataset
 from vimax.data.config import load_dataset
 from vimax.errors import ConfigError, DataError
 from vimax.evaluate.accuracy import error_rates, information_plane
-from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes, robustness
+from vimax.evaluate.attack_engines import check_available, other_engine
+from vimax.evaluate.attack_modes import ATTACK_MODES, check_modes, robustness_modes
+from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes
 from vimax.evaluate.latent_plot import latent_plot
 from vimax.evaluate.representation import mean_embeddings, representation_quality
 from vimax.metrics.diagnostics import DIAGNOSTIC_KEYS, regulariser_active, regulariser_diagnostics
@@ -55,9 +59,14 @@ class EvaluationConfig:
         attack_images: the first this many test images of class ``source``.
         source: the class attacked (0 in the paper).
         target: the class the adversarial must reach (1 in the paper).
-        attack_averaged: attack the softmax averaged over ``samples`` fixed
-            draws of z instead of the deterministic classifier at z = mean.
-        carlini_wagner: the attack's own settings.
+        attack_modes: "mean" attacks the classifier at z = mean, "averaged" the
+            softmax averaged over ``samples`` fixed draws of z (stochastic
+            models only; a deterministic one gets "mean" alone).
+        attack_cross_check: attack every mode again with the other engine and
+            report the agreement (``robustness.cross_check``).
+        fresh_noise_draws: fresh sets of draws of z under which each adversarial
+            of the averaged prediction is checked again.
+        carlini_wagner: the attack's own settings (its ``engine`` included).
         n_clusters: k of k-means (10 in the paper).
         kmeans_n_init: k-means restarts.
         random_state: seed of k-means.
@@ -74,7 +83,9 @@ class EvaluationConfig:
     attack_images: int = 10
     source: int = 0
     target: int = 1
-    attack_averaged: bool = False
+    attack_modes: tuple[str, ...] = ATTACK_MODES
+    attack_cross_check: bool = False
+    fresh_noise_draws: int = 20
     carlini_wagner: CarliniWagnerConfig = field(default_factory=CarliniWagnerConfig)
     n_clusters: int = 10
     kmeans_n_init: int = 10
@@ -91,11 +102,18 @@ class EvaluationConfig:
             raise ConfigError(f"samples must be >= 1, got {self.samples}")
         if self.attack_images < 1:
             raise ConfigError(f"attack images must be >= 1, got {self.attack_images}")
+        check_modes(self.attack_modes)
+        if self.fresh_noise_draws < 1:
+            raise ConfigError(f"fresh_noise_draws must be >= 1, got {self.fresh_noise_draws}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
         self.carlini_wagner.validate()
+        if self.attack:
+            check_available(self.carlini_wagner.engine)
+            if self.attack_cross_check:
+                check_available(other_engine(self.carlini_wagner.engine))
         return self
 
 
@@ -182,7 +200,8 @@ def evaluate_run(
 
     embeddings = mean_embeddings(model, test, settings.batch_size)  # (N, K)
     representation = representation_quality(embeddings, test.labels, settings.n_clusters,
-                                             settings.random_state, settings.kmeans_n_init)
+                                             settings.random_state, settings.kmeans_n_init,
+                                             getattr(objective, "prior_std", 1.0))
     logger.info("ARI %.3f, cluster accuracy %.3f, Hoyer %.3f", representation["ari"],
                 representation["cluster_accuracy"], representation["hoyer"])
 
@@ -194,10 +213,10 @@ def evaluate_run(
 
     attack = None
     if settings.attack:
-        attack = robustness(model, test, settings.carlini_wagner, settings.source, settings.target,
-                            settings.attack_images,
-                            settings.samples if settings.attack_averaged else None,
-                            settings.progress)
+        attack = robustness_modes(model, test, settings.carlini_wagner, settings.attack_modes,
+                                  objective.requires_posterior, settings.samples, settings.source,
+                                  settings.target, settings.attack_images, settings.attack_cross_check,
+                                  settings.fresh_noise_draws, settings.progress)
 
     result = {
         "run": str(run_dir),

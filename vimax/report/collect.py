@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["RunResult", "collect", "collect_records", "select", "objective_setting", "group_by",
-           "best_by_validation"]
+           "best_by_validation", "normalise_evaluation"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,27 @@ def _read_json(path: Path) -> Any:
     except (OSError, ValueError) as error:
         logger.warning("skipping unreadable %s: %s", path, error)
         return None
+
+
+def normalise_evaluation(evaluation: Any) -> Any:
+    """An evaluation.json of either layout of ``robustness``, read as the per-mode one.
+
+    Since the attack has modes, ``robustness`` holds ``{"mean": {...}, "averaged": {...},
+    "cross_check": {...}}``; before, it held one mode's fields (``l2``, ``per_image``, ...)
+    directly, the mode named by ``attacked_model`` ("mean_z" or "averaged"). Both are
+    returned with the modes as keys and, for readers of the old layout, one mode's fields
+    also at the top: the z = mean mode's when there is one.
+    """
+    if not isinstance(evaluation, dict) or not isinstance(evaluation.get("robustness"), dict):
+        return evaluation
+    section = evaluation["robustness"]
+    if "per_image" in section or "l2" in section:  # the one-mode layout
+        mode = "averaged" if section.get("attacked_model") == "averaged" else "mean"
+        section = {**section, mode: dict(section)}
+    else:
+        top = section.get("mean", section.get("averaged"))
+        section = {**(top if isinstance(top, dict) else {}), **section}
+    return {**evaluation, "robustness": section}
 
 
 def objective_setting(config: dict[str, Any], name: str) -> Any:
@@ -110,7 +131,7 @@ def collect(results_dir: str | Path, profile: str | None = None) -> list[RunResu
             continue
         runs.append(RunResult(sweep, run_profile, folder.name, folder, saved["config"],
                               saved.get("git_revision"), _read_json(folder / "metrics.json"),
-                              _read_json(folder / "evaluation.json")))
+                              normalise_evaluation(_read_json(folder / "evaluation.json"))))
     return runs
 
 
