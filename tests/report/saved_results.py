@@ -58,8 +58,8 @@ def new_evaluation(l2: float, ari: float, seed: int, cross_check: bool = False) 
     old = evaluation(l2, ari, seed)
     mean = {**old["robustness"], "attacked_model": "mean_z", "per_image": [
         {"test_index": 3, "success": True, "l2": l2}, {"test_index": 10, "success": True, "l2": l2 + 0.2}]}
-    averaged = {**mean, "l2": l2 + 0.5 + 0.01 * seed, "attacked_model": "averaged", "averaged_samples": 12,
-                "fresh_noise_success_rate": 0.8}
+    averaged = {**mean, "l2": mean["l2"] + 0.5 + 0.01 * seed, "attacked_model": "averaged",
+                "averaged_samples": 12, "fresh_noise_success_rate": 0.8}
     robustness: dict[str, Any] = {"mean": mean, "averaged": averaged}
     if cross_check:
         robustness["cross_check"] = {"attack": {"name": "adv_lib.carlini_wagner_l2"}, "mode": "mean",

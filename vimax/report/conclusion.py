@@ -5,7 +5,7 @@ from __future__ import annotations
 from vimax.report.claims import Claim
 from vimax.report.collect import RunResult
 from vimax.report.format import Section
-from vimax.report.paper_schedule import COMMAND, PREFIX, run_hours
+from vimax.report.paper_schedule import COMMAND, PREFIX, finished_runs, run_hours
 from vimax.report.stats import ALPHA
 
 __all__ = ["conclusion_section"]
@@ -25,6 +25,12 @@ def _schedule_lines(title: str, claims: list[Claim]) -> list[str]:
              f"  - **hold** (reproduce): {_names(by['reproduces'])}.",
              f"  - **contradicted** (VIB significantly better): {_names(by['contradicted'])}.",
              f"  - **cannot be decided** with these seeds (inconclusive): {_names(by['inconclusive'])}."]
+    for side, ahead in (("VIB", False), ("VIM", True)):
+        leaning = [c for c in by["inconclusive"]
+                   if c.comparison.vim_better == ahead and c.comparison.p < ALPHA]
+        if leaning:
+            lines.append(f"    - of these, {side} is ahead with Welch p < {ALPHA} before the correction on: "
+                         f"{_names(leaning)}.")
     waiting = by["untestable"] + by["not run"]
     if waiting:
         lines.append(f"  - **not tested yet** (fewer than 2 seeds a side, or not run): {_names(waiting)}.")
@@ -45,7 +51,7 @@ def conclusion_section(claims: list[Claim], profile: str, paper_runs: list[RunRe
                          else "The paper's schedule (profile `paper`)", short)]
     if paper_runs:
         section.body += _schedule_lines("The paper's schedule (profile `paper`)", long)
-        hours = run_hours([r for r in paper_runs if r.metrics is not None])
+        hours = run_hours(finished_runs(paper_runs))
         section.body.append(f"- **One paper-schedule run** takes {hours or '— (none has finished yet)'} of "
                             f"training on this machine; command: {COMMAND}.")
     else:

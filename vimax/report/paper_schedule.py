@@ -18,7 +18,7 @@ from vimax.report.representation import table3_section
 from vimax.report.robustness import table2_section
 from vimax.report.tables import Scope, table1_section
 
-__all__ = ["PROFILE", "PREFIX", "epochs_done", "paper_schedule_sections", "run_hours"]
+__all__ = ["PROFILE", "PREFIX", "epochs_done", "paper_schedule_sections", "run_hours", "finished_runs"]
 
 PROFILE = "paper"
 PREFIX = "Paper schedule — "
@@ -54,6 +54,11 @@ def run_hours(runs: list[RunResult]) -> str | None:
 class _Pool:
     finished: list[RunResult]
     unfinished: list[RunResult]
+
+
+def finished_runs(runs: list[RunResult]) -> list[RunResult]:
+    """The finished MNIST K = 256 paper-schedule runs, each config once."""
+    return _pool(runs).finished
 
 
 def _pool(runs: list[RunResult]) -> _Pool:

@@ -13,7 +13,7 @@ from vimax.report.diagnostics import DIAGNOSTICS_HEADER, diagnostics_cell
 from vimax.report.format import Context, Section, fmt, fmt_beta, fmt_p, fmt_paper, markdown_table, summary_of
 from vimax.report.layout import representation_value
 from vimax.report.stats import compare
-from vimax.report.tables import Scope, not_run, paper_gap, row_runs, vim_rows
+from vimax.report.tables import Scope, not_run, paper_gap, row_runs, vim_best, vim_rows
 
 __all__ = ["table3_section", "HOYER_VARIANTS", "closest_to_paper"]
 
@@ -65,7 +65,7 @@ def table3_section(runs: list[RunResult], context: Context, scope: Scope | None 
     mine = [r for r in select(runs, sweep) if representation_value(r, "ari") is not None]
     if not mine:
         return not_run(section, sweep, "tables2_3.yaml", context, scope)
-    rows = vim_rows(mine, None, paper.TABLE3, scope)
+    rows = vim_rows(mine, None, paper.TABLE3, vim_best(runs, scope))
     chosen = {row.label: row_runs(mine, None, row) for row in rows}
     table = []
     for row in rows:

@@ -16,7 +16,7 @@ from vimax.report.diagnostics import DIAGNOSTICS_HEADER, diagnostics_cell
 from vimax.report.format import Context, Section, fmt, fmt_beta, fmt_p, fmt_paper, markdown_table, summary_of
 from vimax.report.layout import MODES, attack_value, cross_check, robustness_modes
 from vimax.report.stats import compare
-from vimax.report.tables import Scope, not_run, paper_gap, row_runs, vim_rows
+from vimax.report.tables import Scope, not_run, paper_gap, row_runs, vim_best, vim_rows
 
 __all__ = ["table2_section", "MODE_NAMES"]
 
@@ -82,7 +82,7 @@ def table2_section(runs: list[RunResult], context: Context, scope: Scope | None 
     mine = [r for r in select(runs, sweep) if robustness_modes(r.evaluation)]
     if not mine:
         return not_run(section, sweep, "tables2_3.yaml", context, scope)
-    rows = vim_rows(mine, None, paper.TABLE2, scope)
+    rows = vim_rows(mine, None, paper.TABLE2, vim_best(runs, scope))
     chosen = {row.label: row_runs(mine, None, row) for row in rows}
     modes = [m for m in MODES if any(attack_value(r, m, "l2") is not None for r in mine)]
     section.body += [

@@ -18,7 +18,8 @@ from vimax.report.format import Context, Section, fmt, fmt_beta, fmt_p, fmt_pape
 from vimax.report.paper import PaperRow
 from vimax.report.stats import compare
 
-__all__ = ["Scope", "row_runs", "vim_rows", "not_run", "fig1_vim_best", "paper_gap", "table1_section"]
+__all__ = ["Scope", "row_runs", "vim_rows", "vim_best", "not_run", "fig1_vim_best", "paper_gap",
+           "table1_section"]
 
 PAPER_BETA = 1e-3
 
@@ -46,6 +47,11 @@ def fig1_vim_best(runs: list[RunResult]) -> float | None:
     return best_by_validation(group_by(select(runs, "fig1", objective="vim", prior_std=1.0), "beta"))
 
 
+def vim_best(runs: list[RunResult], scope: Scope) -> float | None:
+    """The scope's VIM validation-best β, else the one of the Fig. 1 runs among ``runs``."""
+    return scope.vim_best if scope.vim_best is not None else fig1_vim_best(runs)
+
+
 def row_runs(runs: list[RunResult], sweep: str | None, row: PaperRow) -> list[RunResult]:
     """Our finished runs of a paper row: same objective, and same beta and sigma when it has them."""
     criteria = {"objective": row.objective}
@@ -57,14 +63,15 @@ def row_runs(runs: list[RunResult], sweep: str | None, row: PaperRow) -> list[Ru
 
 
 def vim_rows(runs: list[RunResult], sweep: str | None, rows: tuple[PaperRow, ...],
-             scope: Scope) -> tuple[PaperRow, ...]:
-    """The paper's rows, then VIM (σ = 1) at each other β found in ``sweep`` (no paper values)."""
+             vim_best: float | None) -> tuple[PaperRow, ...]:
+    """The paper's rows, then VIM (σ = 1) at each other β found in ``sweep`` (no paper values);
+    ``vim_best`` (VIM's validation-best β in Fig. 1) is named as such."""
     paper_vim = next(r for r in rows if r.objective == "vim")
     extra = []
     for beta in group_by(select(runs, sweep, objective="vim", prior_std=1.0), "beta"):
         if beta is None or beta == paper_vim.beta:
             continue
-        best = "; validation-best in Fig. 1" if scope.vim_best is not None and beta == scope.vim_best else ""
+        best = "; validation-best in Fig. 1" if vim_best is not None and beta == vim_best else ""
         extra.append(PaperRow(f"VIM (β = {fmt_beta(beta)}, σ = 1{best})", "vim", beta, 1.0,
                               dict.fromkeys(paper_vim.values)))
     return (*rows, *extra)
@@ -91,7 +98,7 @@ def table1_section(runs: list[RunResult], context: Context, scope: Scope | None 
     sweep = scope.table1
     if not select(runs, sweep):
         return not_run(section, sweep, "table1.yaml", context, scope)
-    rows = vim_rows(runs, sweep, paper.TABLE1, scope)
+    rows = vim_rows(runs, sweep, paper.TABLE1, vim_best(runs, scope))
     chosen = {row.label: row_runs(runs, sweep, row) for row in rows}
     summaries = {label: summary_of(group, "metrics.test_error") for label, group in chosen.items()}
     vib_row = next(r for r in rows if r.objective == "vib")
