@@ -14,6 +14,7 @@ from vimax.report.stats import (
     compare,
     detectable_difference,
     holm,
+    seeds_needed,
     summarize,
     verdict,
     welch_ci,
@@ -115,6 +116,14 @@ def test_detectable_difference_has_its_power_in_a_simulation():
     assert detectable_difference(unit, unit, power=0.9) > delta  # more power needs a larger difference
 
 
+def test_seeds_needed_by_the_normal_approximation():
+    a, b = summarize([1.0, 2.0, 3.0]), summarize([2.0, 3.0, 4.0, 5.0])  # variances 1 and 5/3
+    z = norm.ppf(0.975) + norm.ppf(0.8)
+    assert seeds_needed(a, b, 0.5) == math.ceil(z**2 * (1 + 5 / 3) / 0.25) == 84
+    assert seeds_needed(a, b, -0.5) == 84 and seeds_needed(a, b, 100.0) == 2
+    assert seeds_needed(a, b, 0.0) is None and seeds_needed(summarize([1.0]), b, 0.5) is None
+
+
 def test_claim_sentence_gives_interval_both_p_values_and_power():
     vim, vib = summarize([0.0137, 0.0134, 0.0140]), summarize([0.0126, 0.0119, 0.0133])
     item = claim("Table 1: VIM has a lower test error than VIB", compare("test error", vim, vib, False),
@@ -127,7 +136,9 @@ def test_claim_sentence_gives_interval_both_p_values_and_power():
     assert f"VIM − VIB = {100 * c.difference:+.2f} points, 95 % CI [{low:+.2f}, {high:+.2f}]" in text
     assert "the paper's -0.03 lies inside it" in text
     assert f"Welch p = {c.p:.3f}, Holm p = {c.p:.3f}: VIB is better on average" in text
-    assert f"before correction): {100 * c.detectable:.2f} points." in text
+    needed = seeds_needed(vim, vib, -0.0003)
+    assert needed > 10 and (f"before correction): {100 * c.detectable:.2f} points; the paper's difference "
+                            f"(0.03) is smaller, and would take about {needed} seeds a side.") in text
 
 
 def test_beta_written_like_the_paper():

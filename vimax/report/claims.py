@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vimax.report.format import fmt, fmt_p, markdown_table
-from vimax.report.stats import ALPHA, POWER, Comparison, holm, verdict
+from vimax.report.stats import ALPHA, POWER, Comparison, holm, seeds_needed, verdict
 
 __all__ = ["Claim", "claim", "note", "apply_holm", "claims_table", "verdict_words"]
 
@@ -112,11 +112,18 @@ class Claim:
         return f"Welch p = {fmt_p(c.p)}, Holm p = {fmt_p(self.adjusted_p)}: {why}."
 
     def _power(self) -> str:
-        d = self.comparison.detectable
-        if d is None:
+        c = self.comparison
+        if c.detectable is None:
             return ""
-        return (f"The smallest difference these seeds detect with {POWER:.0%} power (two-sided α = {ALPHA}, "
-                f"before correction): {self.number(d)}{self.difference_unit}.")
+        text = (f"The smallest difference these seeds detect with {POWER:.0%} power (two-sided α = {ALPHA}, "
+                f"before correction): {self.number(c.detectable)}{self.difference_unit}")
+        if self.paper is not None and abs(self.paper) < self.scale * c.detectable:
+            needed = seeds_needed(c.vim, c.vib, self.paper / self.scale)
+            if needed:
+                gap = f"{abs(self.paper):.{self.digits}f}"
+                text += f"; the paper's difference ({gap}) is smaller, and would take about {needed} " \
+                        "seeds a side"
+        return text + "."
 
 
 def claim(what: str, c: Comparison, vim_label: str = "VIM", vib_label: str = "VIB", scale: float = 1.0,

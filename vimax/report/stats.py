@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Summary", "Comparison", "summarize", "welch_p", "welch_df", "welch_ci", "holm",
-           "detectable_difference", "compare", "verdict", "ALPHA", "POWER", "VERDICTS"]
+           "detectable_difference", "seeds_needed", "compare", "verdict", "ALPHA", "POWER", "VERDICTS"]
 
 ALPHA = 0.05  # the significance level of every claim in the report (after Holm's correction)
 POWER = 0.80  # the power of the detectable-difference line
@@ -149,6 +149,22 @@ def detectable_difference(a: Summary, b: Summary, power: float = POWER, alpha: f
     while shortfall(upper) < 0:  # power rises with the noncentrality; widen until it is reached
         upper *= 2
     return brentq(shortfall, 0.0, upper, xtol=1e-10) * _standard_error(a, b)
+
+
+def seeds_needed(a: Summary, b: Summary, difference: float, power: float = POWER,
+                 alpha: float = ALPHA) -> int | None:
+    """Seeds per arm for Welch's test to detect ``difference`` with ``power``, at the observed spreads.
+
+    Normal approximation with equal seed counts n: SE = sqrt((s_a² + s_b²) / n), so
+    n = (z_{1−α/2} + z_{power})² (s_a² + s_b²) / difference², rounded up (at least 2). It
+    ignores the t correction, so for small n it is a lower bound. None when undefined.
+    """
+    if not _testable(a, b) or difference == 0:
+        return None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1 - alpha / 2) + norm.ppf(power))
+    return max(2, math.ceil(z**2 * (a.std**2 + b.std**2) / difference**2))
 
 
 @dataclass(frozen=True)
