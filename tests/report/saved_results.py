@@ -61,11 +61,11 @@ def new_evaluation(l2: float, ari: float, seed: int, cross_check: bool = False) 
     averaged = {**mean, "l2": mean["l2"] + 0.5 + 0.01 * seed, "attacked_model": "averaged",
                 "averaged_samples": 12, "fresh_noise_success_rate": 0.8}
     robustness: dict[str, Any] = {"mean": mean, "averaged": averaged}
-    if cross_check:
-        robustness["cross_check"] = {"attack": {"name": "adv_lib.carlini_wagner_l2"}, "mode": "mean",
-                                     "l2": l2 * 1.02, "per_image": [
-                                         {"test_index": 3, "success": True, "l2": l2 * 1.02},
-                                         {"test_index": 10, "success": True, "l2": (l2 + 0.2) * 1.02}]}
+    if cross_check:  # vimax.evaluate.attack_modes.cross_check: the engines' agreement, per mode
+        robustness["cross_check"] = {"mean": {
+            "engines": ["adv_lib", "foolbox"], "images_both_fooled": 10, "mean_l2_adv_lib": l2,
+            "mean_l2_foolbox": l2 * 1.02, "ratio_of_means": 1.02, "median_ratio": 1.02, "min_ratio": 0.99,
+            "max_ratio": 1.08, "tolerance": 0.05, "fraction_within_tolerance": 0.9}}
     representation = {**old["representation"], "hoyer_raw": 0.37 + seed / 1000, "hoyer_prior_std": 0.30,
                       "hoyer_dim_std": old["representation"]["hoyer"]}
     return {"robustness": robustness, "representation": representation}

@@ -10,7 +10,7 @@ from pathlib import Path
 from saved_results import evaluation, make_results, new_evaluation, write_run
 
 from vimax.report import collect, write_report
-from vimax.report.layout import attack_value, representation_value, robustness_modes
+from vimax.report.layout import attack_value, cross_check, representation_value, robustness_modes
 from vimax.report.stats import ALPHA
 from vimax.report.why import summed_beta
 
@@ -114,12 +114,12 @@ def test_tables2_3_read_both_attack_modes_cross_check_and_hoyer_variants(tmp_pat
     assert "| VIM (β = 10, σ = 1; validation-best in Fig. 1) | 2 | 4.21 ± 0.01 |" in text
     assert "| VIM (β = 1e-3, σ = 1) | 2 | 4.31 ± 0.01 | 3.70 |" in text  # averaged mode: l2 + 0.5
     assert "success under fresh noise (%)" in text and "| 100 ± 0 | 80 ± 0 | — |" in text
-    assert ("| `vim_beta1e-03_sigma1_seed0` | model at z = mean | `adv_lib.carlini_wagner_l2` | 3.80 | 3.88 "
-            "| 2 | 2.0 |") in text
+    assert ("| `vim_beta1e-03_sigma1_seed0` | model at z = mean | `adv_lib` → `foolbox` | 3.80 | 3.88 | 10 "
+            "| 1.020 | 0.990–1.080 | 90 (± 5 %) |") in text
     assert ("Table 2 (averaged prediction): VIM at β = 10 is more robust than VIB (β = 1e-4, σ = 1) in L∞"
             in text)
     assert "Table 3: VIM at β = 10 has a higher Hoyer than VIB (β = 1e-3, σ = 1)" in text
-    assert "| Baseline (deterministic) | 0.370 ± 0.001 | 0.300 ± 0.000 | 0.317 ± 0.001 | 0.370 |" in text
+    assert "| Baseline (deterministic) | 0.370 ± 0.001 | 0.300 ± 0.000 | 0.317 ± 0.001 | — | 0.370 |" in text
     assert "Closest to the paper's baseline: Hoyer on raw means (0.370; paper 0.370); clustering: ARI" in text
 
 
@@ -135,9 +135,16 @@ def test_layout_adapter_reads_old_and_new_files(tmp_path):
     (folder / "evaluation.json").write_text(json.dumps(saved))
     (run,) = collect(tmp_path)
     assert set(robustness_modes(run.evaluation)) == {"averaged"}
-    (folder / "evaluation.json").write_text(json.dumps(new_evaluation(3.0, 0.9, 0)))
+    new = new_evaluation(3.0, 0.9, 0, cross_check=True)
+    (folder / "evaluation.json").write_text(json.dumps(new))
     (run,) = collect(tmp_path)
     assert attack_value(run, "averaged", "fresh_noise_success_rate") == 0.8
+    assert cross_check(run)["mean"]["median_ratio"] == 1.02
+    # a loader that copies the z = mean mode's fields to the top keeps both modes readable
+    merged = {**new["robustness"]["mean"], **new["robustness"]}
+    assert robustness_modes({"robustness": merged}).keys() == {"mean", "averaged", "cross_check"}
+    old = evaluation(3.0, 0.9, 0)["robustness"]
+    assert robustness_modes({"robustness": {**old, "mean": old}}) == {"mean": old}
     assert representation_value(run, "hoyer_dim_std") == 0.3
     assert representation_value(run, "hoyer_raw") == 0.37
 

@@ -5,9 +5,12 @@ Two layouts of ``evaluation.json`` exist:
 - old: ``robustness`` is one flat attack (``l2``, ``l1``, ``linf``, ``success_rate``, …) of the
   model named by ``attacked_model`` ("mean_z", or "averaged" for the 12-sample prediction);
   ``representation.hoyer`` is the Hoyer index of z divided by each dimension's spread.
-- new: ``robustness`` is ``{"mean": {...}, "averaged": {...}, "cross_check": {...}}`` and
-  ``representation`` has ``hoyer`` (the headline), ``hoyer_raw``, ``hoyer_prior_std`` and
-  ``hoyer_dim_std``.
+- new: ``robustness`` is ``{"mean": {...}, "averaged": {...}, "cross_check": {mode: {...}}}``
+  (the cross-check: the two engines' agreement per mode) and ``representation`` has ``hoyer``
+  (the headline), ``hoyer_raw``, ``hoyer_prior_std``, ``hoyer_dim_std`` and ``hoyer_zscore``.
+
+A loader may also copy one mode's fields to the top of a new-layout ``robustness``, or a
+one-mode file's fields under its mode's key; whenever a mode key holds a dict, the modes win.
 
 The diagnostics of the regulariser (``regulariser_grad_ratio``, ``latent_scale``,
 ``posterior_std_median``) are flat keys of ``metrics.json``; re-evaluated runs may also
@@ -39,9 +42,9 @@ def robustness_modes(evaluation: dict[str, Any] | None) -> dict[str, dict[str, A
     robustness = (evaluation or {}).get("robustness")
     if not isinstance(robustness, dict):
         return {}
-    if "l2" not in robustness:  # the new layout
-        return {key: value for key, value in robustness.items()
-                if key in (*MODES, "cross_check") and isinstance(value, dict)}
+    modes = {key: robustness[key] for key in (*MODES, "cross_check") if isinstance(robustness.get(key), dict)}
+    if any(mode in modes for mode in MODES) or "l2" not in robustness:  # the per-mode layout
+        return modes
     mode = "averaged" if robustness.get("attacked_model") == "averaged" else "mean"
     return {mode: robustness}
 
@@ -51,9 +54,10 @@ def attack_value(run: RunResult, mode: str, key: str) -> float | None:
     return _number(robustness_modes(run.evaluation).get(mode, {}).get(key))
 
 
-def cross_check(run: RunResult) -> dict[str, Any] | None:
-    """The second attack engine's result on this run, when it was cross-checked."""
-    return robustness_modes(run.evaluation).get("cross_check")
+def cross_check(run: RunResult) -> dict[str, dict[str, Any]]:
+    """The two attack engines' agreement on this run, by attack mode ({} when not cross-checked)."""
+    checks = robustness_modes(run.evaluation).get("cross_check") or {}
+    return {mode: check for mode, check in checks.items() if isinstance(check, dict)}
 
 
 def representation_value(run: RunResult, key: str) -> float | None:

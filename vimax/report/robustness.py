@@ -7,8 +7,6 @@ the distances on some runs. Both evaluation.json layouts are read (:mod:`vimax.r
 
 from __future__ import annotations
 
-import statistics
-
 from vimax.report import paper
 from vimax.report.claims import claim
 from vimax.report.collect import RunResult, select
@@ -47,30 +45,23 @@ def _mode_table(rows, chosen: dict[str, list[RunResult]], mode: str) -> list[str
     return markdown_table([*header, DIAGNOSTICS_HEADER], table)
 
 
-def _per_image(attack: dict) -> dict[int, float]:
-    return {item["test_index"]: item["l2"] for item in attack.get("per_image", [])
-            if isinstance(item, dict) and item.get("success") and isinstance(item.get("l2"), (int, float))}
+def _number(value, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
 
 
 def _cross_check_rows(runs: list[RunResult]) -> list[list[str]]:
-    """Each cross-checked run: the second engine's mean L2 beside the first's on the same mode."""
+    """Each cross-checked run and mode: both engines' mean L2 on the images both fooled, and their
+    per-image agreement (ratio second / first engine)."""
     rows = []
     for run in sorted(runs, key=lambda r: (r.setting, r.seed)):
-        second = cross_check(run)
-        if second is None:
-            continue
-        mode = second.get("mode", "mean")
-        first = robustness_modes(run.evaluation).get(mode, {})
-        engine = (second.get("attack") or {}).get("name") or second.get("engine") or "second engine"
-        a, b = _per_image(first), _per_image(second)
-        common = sorted(set(a) & set(b))
-        median = (f"{100 * statistics.median(abs(b[i] - a[i]) / a[i] for i in common):.1f}"
-                  if common else "—")
-        l2_first, l2_second = attack_value(run, mode, "l2"), second.get("l2")
-        rows.append([f"`{run.run_id}`", MODE_NAMES.get(mode, mode), f"`{engine}`",
-                     f"{l2_first:.2f}" if l2_first is not None else "—",
-                     f"{l2_second:.2f}" if isinstance(l2_second, (int, float)) else "—",
-                     str(len(common)), median])
+        for mode, check in cross_check(run).items():
+            first, second = (check.get("engines") or ["first", "second"])[:2]
+            within, tolerance = check.get("fraction_within_tolerance"), check.get("tolerance", 0)
+            rows.append([f"`{run.run_id}`", MODE_NAMES.get(mode, mode), f"`{first}` → `{second}`",
+                         _number(check.get(f"mean_l2_{first}")), _number(check.get(f"mean_l2_{second}")),
+                         str(check.get("images_both_fooled", "—")), _number(check.get("median_ratio"), 3),
+                         f"{_number(check.get('min_ratio'), 3)}–{_number(check.get('max_ratio'), 3)}",
+                         "—" if within is None else f"{100 * within:.0f} (± {100 * tolerance:g} %)"])
     return rows
 
 
@@ -113,10 +104,11 @@ def table2_section(runs: list[RunResult], context: Context, scope: Scope | None 
     section.body += ["", "Welch p-values:", "", *markdown_table(["", "L2", "L1", "L∞"], p_rows)]
     checked = _cross_check_rows(mine)
     section.body += ["", "**Cross-check with a second attack engine**" + (
-        ": mean L2 of each engine on the run, and the median relative difference of the per-image "
-        "distances on the images both engines broke." if checked else ": none of these runs has one yet.")]
+        ": the same images attacked by both engines; mean L2 of each over the images both fooled, and the "
+        "per-image ratio second / first engine (1 = the same distance)." if checked
+        else ": none of these runs has one yet.")]
     if checked:
-        section.body += ["", *markdown_table(["run", "mode", "second engine", "L2 first engine",
-                                              "L2 second engine", "images compared", "median |Δ| (%)"],
-                                             checked)]
+        section.body += ["", *markdown_table(["run", "mode", "engines (first → second)", "mean L2 first",
+                                              "mean L2 second", "images both fooled", "median ratio",
+                                              "ratio range", "images within tolerance (%)"], checked)]
     return section
