@@ -10,6 +10,7 @@ from scipy.stats import norm, t, ttest_ind
 
 from vimax.report.claims import apply_holm, claim
 from vimax.report.format import fmt, fmt_beta
+from vimax.report.power import detectable
 from vimax.report.stats import (
     compare,
     detectable_difference,
@@ -116,11 +117,14 @@ def test_detectable_difference_has_its_power_in_a_simulation():
     assert detectable_difference(unit, unit, power=0.9) > delta  # more power needs a larger difference
 
 
-def test_seeds_needed_by_the_normal_approximation():
-    a, b = summarize([1.0, 2.0, 3.0]), summarize([2.0, 3.0, 4.0, 5.0])  # variances 1 and 5/3
+def test_seeds_needed_agrees_with_the_detectable_difference():
+    a, b = summarize([1.0, 2.0, 3.0]), summarize([2.0, 3.0, 4.0])  # variances 1 and 1
+    n = seeds_needed(a, b, 0.5)
+    assert detectable(1.0, n, 1.0, n, 0.8, 0.05) <= 0.5 < detectable(1.0, n - 1, 1.0, n - 1, 0.8, 0.05)
     z = norm.ppf(0.975) + norm.ppf(0.8)
-    assert seeds_needed(a, b, 0.5) == math.ceil(z**2 * (1 + 5 / 3) / 0.25) == 84
-    assert seeds_needed(a, b, -0.5) == 84 and seeds_needed(a, b, 100.0) == 2
+    assert math.ceil(2 * z**2 / 0.25) <= n <= math.ceil(2 * z**2 / 0.25) + 2  # ~ the normal approximation
+    assert seeds_needed(a, b, -0.5) == n and seeds_needed(a, b, 100.0) == 2
+    assert seeds_needed(a, b, detectable_difference(a, b) * 1.001) == 3  # what these 3 seeds detect
     assert seeds_needed(a, b, 0.0) is None and seeds_needed(summarize([1.0]), b, 0.5) is None
 
 

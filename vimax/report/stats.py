@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from vimax.report.power import detectable, seeds_for
+
 __all__ = ["Summary", "Comparison", "summarize", "welch_p", "welch_df", "welch_ci", "holm",
            "detectable_difference", "seeds_needed", "compare", "verdict", "ALPHA", "POWER", "VERDICTS"]
 
@@ -119,52 +121,21 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def detectable_difference(a: Summary, b: Summary, power: float = POWER, alpha: float = ALPHA) -> float | None:
-    """The smallest |mean(a) − mean(b)| that Welch's two-sided test at ``alpha`` detects with ``power``.
-
-    Approximation: the Welch statistic is taken as a noncentral t with the Welch–Satterthwaite
-    degrees of freedom ν of the observed spreads and noncentrality δ / SE, where
-    SE = sqrt(s_a²/n_a + s_b²/n_b) uses the observed standard deviations as if they were the
-    true ones (for equal seed counts SE is the pooled-variance standard error). δ solves
-    P(|T| > t_{1−α/2, ν}) = power, both tails counted. For large samples this tends to the
-    normal approximation (z_{1−α/2} + z_{power}) · SE = 2.80 · SE at 80 % power, α = 0.05.
-    With few seeds it is optimistic, because the real test also estimates the variances: at
-    3 seeds a side with equal spreads the simulated power of Welch's test at this δ is ~0.70,
-    at 10 seeds ~0.79. So the true detectable difference is, if anything, larger.
-    None when the spreads give no standard error (fewer than 2 seeds a side, or none vary).
-    """
-    df = welch_df(a, b)
-    if df is None:
+    """The smallest |mean(a) − mean(b)| that Welch's two-sided test at ``alpha`` detects with ``power``,
+    at the observed spreads and seed counts (see :func:`vimax.report.power.detectable` for the
+    approximation). None when undefined (fewer than 2 seeds a side, or no spread)."""
+    if not _testable(a, b):
         return None
-    from scipy.optimize import brentq
-    from scipy.stats import nct, t
-
-    critical = float(t.ppf(1 - alpha / 2, df))
-
-    def shortfall(noncentrality: float) -> float:
-        far_tail = float(nct.cdf(-critical, df, noncentrality))  # scipy gives NaN deep in this tail
-        reject = float(nct.sf(critical, df, noncentrality)) + (far_tail if math.isfinite(far_tail) else 0.0)
-        return reject - power
-
-    upper = critical + 1.0
-    while shortfall(upper) < 0:  # power rises with the noncentrality; widen until it is reached
-        upper *= 2
-    return brentq(shortfall, 0.0, upper, xtol=1e-10) * _standard_error(a, b)
+    return detectable(a.std, a.n, b.std, b.n, power, alpha)
 
 
 def seeds_needed(a: Summary, b: Summary, difference: float, power: float = POWER,
                  alpha: float = ALPHA) -> int | None:
-    """Seeds per arm for Welch's test to detect ``difference`` with ``power``, at the observed spreads.
-
-    Normal approximation with equal seed counts n: SE = sqrt((s_a² + s_b²) / n), so
-    n = (z_{1−α/2} + z_{power})² (s_a² + s_b²) / difference², rounded up (at least 2). It
-    ignores the t correction, so for small n it is a lower bound. None when undefined.
-    """
+    """Seeds a side for Welch's test to detect ``difference`` with ``power``, at the observed spreads
+    (see :func:`vimax.report.power.seeds_for`). None when undefined."""
     if not _testable(a, b) or difference == 0:
         return None
-    from scipy.stats import norm
-
-    z = float(norm.ppf(1 - alpha / 2) + norm.ppf(power))
-    return max(2, math.ceil(z**2 * (a.std**2 + b.std**2) / difference**2))
+    return seeds_for(a.std, b.std, abs(difference), power, alpha)
 
 
 @dataclass(frozen=True)
