@@ -167,7 +167,7 @@ def cifar_batches(first: Callable[[Path], bytes]) -> Callable[[Path], None]:
 
 
 def two_profiles(ws: Path) -> None:
-    for profile in ("cpu", "paper"):
+    for profile in ("cpu", "gpu"):  # `paper` beside one other profile is reported in its own section
         write_run = ws / "results" / "table1" / profile / "vim_seed0"
         write_run.mkdir(parents=True)
         (write_run / "config.json").write_text(json.dumps({"config": {}}))
@@ -465,7 +465,7 @@ CASES: dict[str, Case] = {
         "report {ws} --out {ws}/run/model.pt/REPORT.md", "cannot create the report's folder"),
     "report/out a folder": Case("report {ws} --out {ws}/run", "is a folder; give a file name"),
     "report/two profiles, none chosen": Case(
-        "report {ws}/results", "several profiles (cpu, paper)", two_profiles),
+        "report {ws}/results", "several profiles (cpu, gpu)", two_profiles),
     # ---- bench
     "bench/steps 0": Case("bench --steps 0", "argument --steps: must be >= 1, got 0"),
     "bench/repeats negative": Case("bench --repeats -2", "argument --repeats: must be >= 1, got -2"),

@@ -27,16 +27,18 @@ def run_id(objective: str, beta: float | None, sigma: float | None, seed: int) -
 
 def write_run(root: Path, sweep: str, objective: str, beta: float | None, sigma: float | None, seed: int,
               error: float, evaluation: dict[str, Any] | None = None, profile: str = PROFILE,
-              latent_dim: int = 256, width: float = 1.0) -> Path:
+              latent_dim: int = 256, width: float = 1.0, val_error: float | None = None,
+              extra_metrics: dict[str, Any] | None = None, epochs: int = 10) -> Path:
     folder = root / sweep / profile / run_id(objective, beta, sigma, seed)
     folder.mkdir(parents=True)
     objective_config: dict[str, Any] = {"name": objective}
     if beta is not None:
         objective_config.update(beta=beta, prior_std=sigma)
     config = {"data": {"name": "mnist"}, "model": {"latent_dim": latent_dim, "width": width},
-              "objective": objective_config, "train": {"seed": seed, "epochs": 10}}
+              "objective": objective_config, "train": {"seed": seed, "epochs": epochs, "batch_size": 100}}
     (folder / "config.json").write_text(json.dumps({"config": config, "git_revision": REVISION}))
-    metrics = {"test_error": error, "val_error": error * 1.1, "train_seconds": 60.0, "epochs": 10}
+    metrics = {"test_error": error, "val_error": error * 1.1 if val_error is None else val_error,
+               "train_seconds": 60.0, "epochs": epochs, **(extra_metrics or {})}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     if evaluation is not None:
         (folder / "evaluation.json").write_text(json.dumps({**evaluation, "seconds": 30.0}))
@@ -49,6 +51,24 @@ def evaluation(l2: float, ari: float, seed: int) -> dict[str, Any]:
                            "linf": l2 / 6 + jitter, "success_rate": 1.0, "images_attacked": 10},
             "representation": {"ari": ari + jitter / 10, "cluster_accuracy": ari + 0.02 + jitter / 10,
                                "hoyer": ari / 3 + jitter / 10}}
+
+
+def new_evaluation(l2: float, ari: float, seed: int, cross_check: bool = False) -> dict[str, Any]:
+    """The new evaluation.json layout: both attack modes, a cross-check, the Hoyer variants."""
+    old = evaluation(l2, ari, seed)
+    mean = {**old["robustness"], "attacked_model": "mean_z", "per_image": [
+        {"test_index": 3, "success": True, "l2": l2}, {"test_index": 10, "success": True, "l2": l2 + 0.2}]}
+    averaged = {**mean, "l2": mean["l2"] + 0.5 + 0.01 * seed, "attacked_model": "averaged",
+                "averaged_samples": 12, "fresh_noise_success_rate": 0.8}
+    robustness: dict[str, Any] = {"mean": mean, "averaged": averaged}
+    if cross_check:  # vimax.evaluate.attack_modes.cross_check: the engines' agreement, per mode
+        robustness["cross_check"] = {"mean": {
+            "engines": ["adv_lib", "foolbox"], "images_both_fooled": 10, "mean_l2_adv_lib": l2,
+            "mean_l2_foolbox": l2 * 1.02, "ratio_of_means": 1.02, "median_ratio": 1.02, "min_ratio": 0.99,
+            "max_ratio": 1.08, "tolerance": 0.05, "fraction_within_tolerance": 0.9}}
+    representation = {**old["representation"], "hoyer_raw": 0.37 + seed / 1000, "hoyer_prior_std": 0.30,
+                      "hoyer_dim_std": old["representation"]["hoyer"]}
+    return {"robustness": robustness, "representation": representation}
 
 
 def make_results(root: Path, seeds: int = 3) -> Path:

@@ -45,14 +45,14 @@ def test_tables2_3_fig2_and_cifar(rendered):
     out, text = rendered
     assert "| VIM (β = 1e-3, σ = 1) | 3 | 3.81 ± 0.01 | 3.70 |" in text  # Table 2: ours L2, paper L2
     assert "| 0.961 ± 0.001 | 0.981 ± 0.001 | 0.954 | 0.321 ± 0.001 | 0.410 |" in text  # Table 3 VIM
-    assert "| VIM | 1 | 3 | 3.20 ± 0.10 | 3.05 | 0.901 ± 0.001 |" in text  # Fig. 2, σ chosen on validation
+    assert "| VIM | 1e-3, 1 | 3 | 3.20 ± 0.10 | 3.05 | 0.901 ± 0.001 |" in text  # Fig. 2, validation
     assert "](../results/fig2/cpu/vim_beta1e-03_sigma1_seed0/latent.png)" in text
     assert "**Reduced width:**" in text and "VIM is best at σ = 2.5 (paper: 2.5)" in text
     assert "among σ 0.5, 2.5 (VIM); 0.5, 2.5 (VIB). The σ that wins differs from the paper's" in text
     for name in FIGURES:
         assert f"]({name})" in text and (out.parent / name).read_bytes().startswith(b"\x89PNG")
     assert "| `table1` | `vim_broken_seed0` | the loss became NaN or infinite in epoch 3 |" in text
-    assert text.count("### Does the paper's claim reproduce?") == 6
+    assert text.count("### Does the paper's claim reproduce?") == 7
 
 
 def test_copied_runs_count_their_training_once(tmp_path):
@@ -103,11 +103,16 @@ def test_empty_results_and_profiles(tmp_path):
     results = tmp_path / "results"
     write_run(results, "table1", "vim", 1e-3, 1.0, 0, 0.011)
     write_run(results, "table1", "vim", 1e-3, 1.0, 0, 0.012, profile="paper")
+    text = write_report(results).read_text()  # the paper's schedule goes beside the other profile
+    assert "**Profile:** `cpu` (the runs of profile `paper`" in text
+    assert "## Tables 1–3 under the paper's schedule (profile `paper`)" in text
+    assert main(["-q", "report", str(results), "--profile", "paper", "--out", str(tmp_path / "R.md")]) == 0
+    paper_only = (tmp_path / "R.md").read_text()
+    assert "**Profile:** `paper`\n" in paper_only and "under the paper's schedule" not in paper_only
+    write_run(results, "table1", "vim", 1e-3, 1.0, 0, 0.012, profile="gpu")
     with pytest.raises(VimaxError, match="several profiles.*--profile"):
         write_report(results)
     assert main(["-q", "report", str(results)]) == 2
-    assert main(["-q", "report", str(results), "--profile", "paper", "--out", str(tmp_path / "R.md")]) == 0
-    assert "**Profile:** `paper`" in (tmp_path / "R.md").read_text()
 
 
 def test_report_reads_only_saved_files(tmp_path):

@@ -8,7 +8,8 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", help="results folder of the sweeps (e.g. results)")
     parser.add_argument("--out", help="report to write (default: RESULTS/REPORT.md); figures go beside it")
-    parser.add_argument("--profile", help="profile to report (default: the only one in RESULTS)")
+    parser.add_argument("--profile", help="profile to report (default: the only one in RESULTS besides "
+                        "`paper`, whose runs get a section of their own)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from vimax.report import paper
-from vimax.report.collect import RunResult, best_by_validation, group_by, select
+from vimax.report.claims import Claim, claim, note
+from vimax.report.collect import RunResult, group_by, select
 from vimax.report.figures import errorbar_figure
 from vimax.report.format import (
-    Claim,
     Context,
     Section,
-    claim,
     fmt,
     fmt_beta,
     fmt_p,
     markdown_table,
     summary_of,
 )
-from vimax.report.mnist_figures import ERROR, image_lines, series_over
+from vimax.report.mnist_figures import ERROR, best_setting, image_lines, series_over
 from vimax.report.stats import compare
 
 __all__ = ["cifar_section"]
@@ -45,30 +44,21 @@ def _table(runs_by_line: dict[str, list[RunResult]], axis: str, name: str) -> li
     return markdown_table([name, *labels, f"Welch p, {labels[0]} vs {labels[1]}"], rows)
 
 
-def _best(runs: list[RunResult]) -> tuple[tuple[float, float] | None, list[RunResult]]:
-    """The (β, σ) with the lowest mean validation error, and its runs."""
-    groups: dict = {}
-    for run in runs:
-        groups.setdefault((run.beta, run.prior_std), []).append(run)
-    best = best_by_validation(groups)
-    return best, groups.get(best, [])
-
-
 def _claims(runs: list[RunResult]) -> list[Claim]:
     by_objective = {name: select(runs, SWEEP, objective=name) for name in ("vim", "vib")}
-    vim, vim_runs = _best(by_objective["vim"])
-    vib, vib_runs = _best(by_objective["vib"])
+    vim, vim_runs = best_setting(by_objective["vim"])
+    vib, vib_runs = best_setting(by_objective["vib"])
     if vim is None or vib is None:
-        return [Claim("CIFAR-10", "**CIFAR-10: not run yet** — no finished VIM or VIB runs.")]
+        return [note("CIFAR-10", "**CIFAR-10: not run yet** — no finished VIM or VIB runs.")]
     c = compare("test error", summary_of(vim_runs, ERROR), summary_of(vib_runs, ERROR), False)
-    text = paper.CIFAR_TEXT
-    same = (vim[1], vib[1]) == (text["vim_best_sigma"], text["vib_best_sigma"])
+    ref = paper.CIFAR_TEXT
+    same = (vim[1], vib[1]) == (ref["vim_best_sigma"], ref["vib_best_sigma"])
     sigmas = {name: sorted({run.prior_std for run in group}) for name, group in by_objective.items()}
     compared = all(len(values) > 1 for values in sigmas.values())
-    note = (f"**CIFAR-10, best hyper-parameters:** on validation, VIM is best at σ = {vim[1]:g} "
-            f"(paper: {text['vim_best_sigma']:g}) and β = {fmt_beta(vim[0])}; VIB at σ = {vib[1]:g} "
-            f"(paper: {text['vib_best_sigma']:g}) and β = {fmt_beta(vib[0])} (paper: β = "
-            f"{fmt_beta(text['best_beta'])} for both), among σ "
+    text = (f"**CIFAR-10, best hyper-parameters:** on validation, VIM is best at σ = {vim[1]:g} "
+            f"(paper: {ref['vim_best_sigma']:g}) and β = {fmt_beta(vim[0])}; VIB at σ = {vib[1]:g} "
+            f"(paper: {ref['vib_best_sigma']:g}) and β = {fmt_beta(vib[0])} (paper: β = "
+            f"{fmt_beta(ref['best_beta'])} for both), among σ "
             + "; ".join(f"{', '.join(f'{v:g}' for v in values)} ({name.upper()})"
                         for name, values in sigmas.items()) + ". "
             + ("σ is not compared yet: an objective has runs at one σ only." if not compared
@@ -79,7 +69,7 @@ def _claims(runs: list[RunResult]) -> list[Claim]:
               f"VIM (β = {fmt_beta(vim[0])}, σ = {vim[1]:g})",
               f"VIB (β = {fmt_beta(vib[0])}, σ = {vib[1]:g})",
               100, unit="%"),
-        Claim("CIFAR-10: best hyper-parameters", note),
+        note("CIFAR-10: best hyper-parameters", text),
     ]
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vimax.report.collect import RunResult
-from vimax.report.stats import ALPHA, Comparison, Summary, summarize
 
-__all__ = ["Section", "Context", "Claim", "fmt", "fmt_p", "fmt_paper", "fmt_beta", "markdown_table", "claim",
-           "claims_table", "summary_of", "NOT_RUN"]
+if TYPE_CHECKING:
+    from vimax.report.claims import Claim
+from vimax.report.stats import Summary, summarize
+
+__all__ = ["Section", "Context", "fmt", "fmt_p", "fmt_paper", "fmt_beta", "fmt_small", "fmt_duration",
+           "markdown_table", "summary_of", "NOT_RUN"]
 
 NOT_RUN = "not run"
 
@@ -39,11 +44,13 @@ class Section:
     title: str
     body: list[str] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    level: int = 2  # the Markdown heading level
 
 
-def summary_of(runs: list[RunResult], key: str) -> Summary:
-    """The Summary over runs (seeds) of one saved number, e.g. "metrics.test_error"."""
-    return summarize(run.value(key) for run in runs)
+def summary_of(runs: list[RunResult], key: str | Callable[[RunResult], float | None]) -> Summary:
+    """The Summary over runs (seeds) of one saved number: a dotted key such as
+    "metrics.test_error", or a function of the run."""
+    return summarize(key(run) if callable(key) else run.value(key) for run in runs)
 
 
 def fmt(summary: Summary, scale: float = 1.0, digits: int = 2) -> str:
@@ -79,64 +86,17 @@ def fmt_beta(beta: float | None) -> str:
     return f"{float(mantissa):g}e{int(exponent)}"
 
 
-@dataclass
-class Claim:
-    """One of the paper's claims checked on our numbers: a verdict and the sentence saying it."""
-
-    what: str
-    sentence: str
-    comparison: Comparison | None = None
-
-    @property
-    def verdict(self) -> str:
-        return self.comparison.verdict if self.comparison is not None else "note"
+def fmt_small(value: float | None) -> str:
+    """A number that may span decades, with 2 significant digits: 2.1e-6, 0.034, 1.2, 340."""
+    if value is None:
+        return "—"
+    if value == 0 or 1e-2 <= abs(value) < 1e3:
+        return f"{value:.2g}" if abs(value) < 10 else f"{value:.0f}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
-VERDICTS = {"reproduces": "reproduces", "opposite": "does not reproduce (VIB significantly better)",
-            "not significant": "not significant", "untestable": "cannot be tested yet (n < 2)",
-            "not run": "not run yet"}
-
-
-def summary_verdict(c: Comparison) -> str:
-    """The verdict of the summary table, as the claim's sentence words it."""
-    if c.verdict != "not significant":
-        return VERDICTS[c.verdict]
-    return ("not shown (VIM better on average, not significantly)" if c.vim_better
-            else "does not reproduce (VIM not better on average)")
-
-
-def _with_p(p: float | None) -> str:
-    return "p < 0.001" if p is not None and p < 1e-3 else f"p = {fmt_p(p)}"
-
-
-def claim(what: str, c: Comparison, vim_label: str, vib_label: str, scale: float = 1.0,
-          digits: int = 2, unit: str = "") -> Claim:
-    """One plain sentence: does VIM beat VIB on this metric, significantly?"""
-    numbers = (f"{vim_label} {fmt(c.vim, scale, digits)}{unit} (n = {c.vim.n}) vs "
-               f"{vib_label} {fmt(c.vib, scale, digits)}{unit} (n = {c.vib.n})")
-    better = "higher" if c.higher_is_better else "lower"
-    if c.verdict == "not run":
-        text = f"**{what}: not run yet** — {numbers}."
-    elif c.verdict == "untestable":
-        side = "VIM is better" if c.vim_better else "VIM is not better"
-        text = (f"**{what}: cannot be tested yet** — {numbers}; {side} on these runs, but Welch's t-test "
-                "needs at least 2 seeds on each side, with some spread.")
-    elif c.verdict == "reproduces":
-        text = f"**{what}: reproduces** — {numbers} ({better} is better); Welch's {_with_p(c.p)} < {ALPHA}."
-    elif c.verdict == "opposite":
-        text = (f"**{what}: does not reproduce** — {numbers} ({better} is better); VIB is significantly "
-                f"better (Welch's {_with_p(c.p)} < {ALPHA}).")
-    elif c.vim_better:
-        text = (f"**{what}: not shown** — {numbers} ({better} is better); VIM is better on average but "
-                f"not significantly (Welch's {_with_p(c.p)} ≥ {ALPHA}).")
-    else:
-        text = (f"**{what}: does not reproduce** — {numbers} ({better} is better); VIM is not better on "
-                f"average (Welch's {_with_p(c.p)}).")
-    return Claim(what, text, c)
-
-
-def claims_table(claims: list[Claim]) -> list[str]:
-    """The summary: one row per tested claim."""
-    rows = [[c.what, summary_verdict(c.comparison), fmt_p(c.comparison.p)]
-            for c in claims if c.comparison is not None]
-    return markdown_table(["claim (VIM vs VIB)", "verdict", "Welch p"], rows) if rows else []
+def fmt_duration(seconds: float) -> str:
+    """"2 h 05 min" or "4 min 10 s"."""
+    hours, rest = divmod(int(round(seconds)), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"

@@ -10,33 +10,38 @@ from typing import Any
 from vimax.atomic import atomic_write_text
 from vimax.errors import VimaxError
 from vimax.report.cifar import cifar_section
+from vimax.report.claims import apply_holm, claims_table
 from vimax.report.collect import RunResult, collect, collect_records
-from vimax.report.format import Context, Section, claims_table, markdown_table
+from vimax.report.conclusion import conclusion_section
+from vimax.report.format import Context, Section, fmt_duration, markdown_table
 from vimax.report.mnist_figures import fig1_section, fig2_section
-from vimax.report.stats import ALPHA
-from vimax.report.tables import table1_section, table2_section, table3_section
+from vimax.report.paper_schedule import PROFILE as PAPER_PROFILE
+from vimax.report.paper_schedule import paper_schedule_sections
+from vimax.report.representation import table3_section
+from vimax.report.robustness import table2_section
+from vimax.report.stats import ALPHA, POWER
+from vimax.report.tables import fig1_vim_best, table1_section
+from vimax.report.why import why_section
 
 __all__ = ["write_report", "render_report", "choose_profile", "SECTIONS"]
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = (table1_section, table2_section, table3_section, fig1_section, fig2_section, cifar_section)
+SECTIONS = (why_section, table1_section, table2_section, table3_section, fig1_section, fig2_section,
+            cifar_section)
 TITLE = "# Reproducing “The Variational InfoMax Learning Objective”"
 
 
 def choose_profile(runs: list[RunResult], profile: str | None) -> str:
-    """The asked profile; else the only one in the results; several need a choice."""
+    """The asked profile; else the only one in the results, or the only one besides `paper`
+    (whose runs then get their own section); several others need a choice."""
     found = sorted({run.profile for run in runs})
     if profile is not None:
         return profile
-    if len(found) > 1:
+    others = [p for p in found if p != PAPER_PROFILE]
+    if len(others) > 1:
         raise VimaxError(f"the results hold several profiles ({', '.join(found)}); choose one with --profile")
-    return found[0] if found else "none"
-
-
-def _duration(seconds: float) -> str:
-    hours, rest = divmod(int(round(seconds)), 3600)
-    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+    return others[0] if others else (found[0] if found else "none")
 
 
 def _finished_runs(done: int, folders: int) -> str:
@@ -47,7 +52,7 @@ def _finished_runs(done: int, folders: int) -> str:
 
 
 def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any]],
-           profile: str) -> list[str]:
+           profile: str, paper: bool = False) -> list[str]:
     """Profile, sweeps, seeds, git revisions and wall time of the runs the report covers."""
     finished = [run for run in runs if run.metrics is not None]
     sweeps = Counter(run.sweep for run in runs)
@@ -61,18 +66,23 @@ def header(results_dir: Path, runs: list[RunResult], records: list[dict[str, Any
     lines = [
         TITLE, "",
         f"Written by `vimax report` from the saved results in `{results_dir}` only (nothing is trained or "
-        "evaluated to write it). Ours: mean ± std over seeds (n seeds); a claim holds when VIM is better "
-        f"and Welch's t-test (unequal variances) gives p < {ALPHA} (not corrected for the number of "
-        "claims tested).", "",
-        f"- **Profile:** `{profile}`",
+        "evaluated to write it). Ours: mean ± std over seeds (n seeds). Each claim of the paper is a "
+        "two-sided Welch t-test (unequal variances) of VIM against VIB over seeds: the difference of means "
+        "with its 95 % confidence interval, Welch's p, and Holm's step-down correction of p over all the "
+        f"claims of the report. Verdicts: **reproduces** (the paper's direction, Holm p < {ALPHA}), "
+        f"**contradicted** (the opposite direction, Holm p < {ALPHA}), **inconclusive** (otherwise). Each "
+        f"claim also gives the smallest difference its seeds detect with {POWER:.0%} power (two-sided "
+        f"α = {ALPHA}).", "",
+        f"- **Profile:** `{profile}`" + (f" (the runs of profile `{PAPER_PROFILE}`, the paper's schedule, "
+                                          "have their own section below)" if paper else ""),
         "- **Sweeps:** " + (", ".join(f"`{s}` ({_finished_runs(done[s], n)})"
                                       for s, n in sorted(sweeps.items())) or "none"),
         "- **Seeds:** " + (", ".join(str(s) for s in sorted({run.seed for run in finished})) or "none"),
         "- **Git revisions of the runs:** " + (", ".join(f"`{rev}` ({n} runs)"
                                                          for rev, n in revisions.most_common()) or "none"),
-        f"- **Total wall time:** {_duration(train + evaluation)} (training {_duration(train)}, evaluation "
-        f"{_duration(evaluation)}, summed over runs)"
-        + (f"; {_duration(wall)} of run time in the sweep records" if wall else "")
+        f"- **Total wall time:** {fmt_duration(train + evaluation)} (training {fmt_duration(train)}, "
+        f"evaluation {fmt_duration(evaluation)}, summed over runs)"
+        + (f"; {fmt_duration(wall)} of run time in the sweep records" if wall else "")
         + (f". {len(copies)} runs copied the training of an identical run (same config and seed) of "
            "another sweep; their training is counted once" if copies else ""),
     ]
@@ -89,11 +99,20 @@ def failures(records: list[dict[str, Any]]) -> list[str]:
 
 
 def render_section(section: Section) -> list[str]:
-    lines = [f"## {section.title}", "", *section.body, ""]
+    lines = [f"{'#' * section.level} {section.title}", "", *section.body, ""]
     if section.claims:
-        lines += ["### Does the paper's claim reproduce?", "",
+        lines += [f"{'#' * (section.level + 1)} Does the paper's claim reproduce?", "",
                   *(f"- {c.sentence}" for c in section.claims), ""]
     return lines
+
+
+def _summary(claims: list, family: int, runs: list[RunResult]) -> list[str]:
+    if not any(run.metrics is not None for run in runs):
+        return ["Nothing has run yet."]
+    return [f"Holm's correction is over the {family} claims that could be tested; the difference is "
+            "VIM − VIB in the table's units (percentage points for errors), with its 95 % Welch "
+            "interval.", "",
+            *claims_table(claims), "", *(f"- {c.sentence}" for c in claims if c.comparison is None)]
 
 
 def render_report(results_dir: str | Path, out: str | Path, profile: str | None = None) -> str:
@@ -104,6 +123,7 @@ def render_report(results_dir: str | Path, out: str | Path, profile: str | None 
     all_runs = collect(results_dir)
     profile = choose_profile(all_runs, profile)
     runs = [run for run in all_runs if run.profile == profile]
+    paper_runs = [run for run in all_runs if run.profile == PAPER_PROFILE] if profile != PAPER_PROFILE else []
     records = collect_records(results_dir, profile)
     context = Context(Path(out), profile)
     try:
@@ -112,14 +132,18 @@ def render_report(results_dir: str | Path, out: str | Path, profile: str | None 
         raise VimaxError(f"cannot create the report's folder {context.folder}: "
                          f"{error.strerror or error}") from None
     sections = [build(runs, context) for build in SECTIONS]
+    paper_records = []
+    if paper_runs:
+        sections += paper_schedule_sections(paper_runs, context, fig1_vim_best(runs))
+        paper_records = collect_records(results_dir, PAPER_PROFILE)
     claims = [c for section in sections for c in section.claims]
-    summary = claims_table(claims) + [""] + [f"- {c.sentence}" for c in claims if c.comparison is None]
-    lines = [*header(results_dir, runs, records, profile), "",
+    family = apply_holm(claims)
+    lines = [*header(results_dir, runs, records, profile, bool(paper_runs)), "",
              "## Summary: does the paper's claim reproduce?", "",
-             *(summary if claims else ["Nothing has run yet."]), ""]
-    for section in sections:
+             *_summary(claims, family, runs + paper_runs), ""]
+    for section in [*sections, conclusion_section(claims, profile, paper_runs, family)]:
         lines += render_section(section)
-    lines += failures(records)
+    lines += failures(records + paper_records)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,20 +1,58 @@
-"""The report's sections for the paper's Tables 1, 2 and 3 (MNIST, K = 256, σ = 1)."""
+"""The report's Table 1 (MNIST test error), and what Tables 1-3 share: their rows and scopes.
+
+A :class:`Scope` says which runs a table reads (the cpu profile's sweeps by name, or the
+paper schedule's runs of any sweep) and how its claims are named. Beside each row of the
+paper, VIM at any other β (σ = 1) in the same runs gets a row of its own: the β chosen on
+validation in Fig. 1, or a β = 10 run of the summed-MMD hypothesis.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from vimax.report import paper
-from vimax.report.collect import RunResult, select
-from vimax.report.format import Context, Section, claim, fmt, fmt_p, fmt_paper, markdown_table, summary_of
+from vimax.report.claims import Claim, claim
+from vimax.report.collect import RunResult, best_by_validation, group_by, select
+from vimax.report.diagnostics import DIAGNOSTICS_HEADER, diagnostics_cell
+from vimax.report.format import Context, Section, fmt, fmt_beta, fmt_p, fmt_paper, markdown_table, summary_of
 from vimax.report.paper import PaperRow
 from vimax.report.stats import compare
 
-__all__ = ["table1_section", "table2_section", "table3_section"]
+__all__ = ["Scope", "row_runs", "vim_rows", "vim_best", "not_run", "fig1_vim_best", "paper_gap",
+           "table1_section"]
 
-ROBUSTNESS = "evaluation.robustness."
-REPRESENTATION = "evaluation.representation."
+PAPER_BETA = 1e-3
 
 
-def row_runs(runs: list[RunResult], sweep: str, row: PaperRow) -> list[RunResult]:
+@dataclass(frozen=True)
+class Scope:
+    """Which runs Tables 1-3 read, and how their claims are named.
+
+    Attributes:
+        table1, tables2_3: the sweep of each table; None reads runs of any sweep.
+        prefix: put before each claim ("Paper schedule — ").
+        vim_best: VIM's validation-best β in Fig. 1 (σ = 1), to name its row.
+        level: the Markdown heading level of the sections.
+    """
+
+    table1: str | None = "table1"
+    tables2_3: str | None = "tables2_3"
+    prefix: str = ""
+    vim_best: float | None = None
+    level: int = 2
+
+
+def fig1_vim_best(runs: list[RunResult]) -> float | None:
+    """VIM's β with the lowest validation error in Fig. 1 (σ = 1)."""
+    return best_by_validation(group_by(select(runs, "fig1", objective="vim", prior_std=1.0), "beta"))
+
+
+def vim_best(runs: list[RunResult], scope: Scope) -> float | None:
+    """The scope's VIM validation-best β, else the one of the Fig. 1 runs among ``runs``."""
+    return scope.vim_best if scope.vim_best is not None else fig1_vim_best(runs)
+
+
+def row_runs(runs: list[RunResult], sweep: str | None, row: PaperRow) -> list[RunResult]:
     """Our finished runs of a paper row: same objective, and same beta and sigma when it has them."""
     criteria = {"objective": row.objective}
     if row.beta is not None:
@@ -24,104 +62,63 @@ def row_runs(runs: list[RunResult], sweep: str, row: PaperRow) -> list[RunResult
     return select(runs, sweep, **criteria)
 
 
-def _not_run(section: Section, sweep: str, config: str, context: Context) -> Section:
-    section.body.append(f"Not run: no finished run of sweep `{sweep}` with profile `{context.profile}` "
+def vim_rows(runs: list[RunResult], sweep: str | None, rows: tuple[PaperRow, ...],
+             vim_best: float | None) -> tuple[PaperRow, ...]:
+    """The paper's rows, then VIM (σ = 1) at each other β found in ``sweep`` (no paper values);
+    ``vim_best`` (VIM's validation-best β in Fig. 1) is named as such."""
+    paper_vim = next(r for r in rows if r.objective == "vim")
+    extra = []
+    for beta in group_by(select(runs, sweep, objective="vim", prior_std=1.0), "beta"):
+        if beta is None or beta == paper_vim.beta:
+            continue
+        best = "; validation-best in Fig. 1" if vim_best is not None and beta == vim_best else ""
+        extra.append(PaperRow(f"VIM (β = {fmt_beta(beta)}, σ = 1{best})", "vim", beta, 1.0,
+                              dict.fromkeys(paper_vim.values)))
+    return (*rows, *extra)
+
+
+def paper_gap(rows: tuple[PaperRow, ...], vib_row: PaperRow, key: str, scale: float = 1.0) -> float | None:
+    """The paper's VIM (β = 1e-3) − ``vib_row`` on ``key``, in shown units, when it gives both."""
+    vim = next(r for r in rows if r.objective == "vim").values.get(key)
+    vib = vib_row.values.get(key)
+    return None if vim is None or vib is None else scale * (vim - vib)
+
+
+def not_run(section: Section, sweep: str | None, config: str, context: Context, scope: Scope) -> Section:
+    where = f"sweep `{sweep}`" if sweep else "any sweep"
+    section.body.append(f"Not run: no finished run of {where} with profile `{context.profile}` "
                         f"(`vimax sweep configs/{config} --profile {context.profile}`).")
     return section
 
 
-def table1_section(runs: list[RunResult], context: Context) -> Section:
+def table1_section(runs: list[RunResult], context: Context, scope: Scope | None = None) -> Section:
     """Table 1: test error (%) of the baseline, three regularisers, VIB and VIM."""
-    section = Section("Table 1 — MNIST test error (%)")
-    if not select(runs, "table1"):
-        return _not_run(section, "table1", "table1.yaml", context)
-    summaries = {row.label: summary_of(row_runs(runs, "table1", row), "metrics.test_error")
-                 for row in paper.TABLE1}
-    vib, vim = summaries[paper.TABLE1[-2].label], summaries[paper.TABLE1[-1].label]
-    comparison = compare("test error", vim, vib, higher_is_better=False)
-    rows = []
-    for row in paper.TABLE1:
-        ours = summaries[row.label]
-        p = fmt_p(comparison.p) if row.objective == "vim" else ""
-        rows.append([row.label, fmt_paper(row.values["test_error"]), fmt(ours, 100), str(ours.n), p])
+    scope = scope or Scope()
+    section = Section("Table 1 — MNIST test error (%)", level=scope.level)
+    sweep = scope.table1
+    if not select(runs, sweep):
+        return not_run(section, sweep, "table1.yaml", context, scope)
+    rows = vim_rows(runs, sweep, paper.TABLE1, vim_best(runs, scope))
+    chosen = {row.label: row_runs(runs, sweep, row) for row in rows}
+    summaries = {label: summary_of(group, "metrics.test_error") for label, group in chosen.items()}
+    vib_row = next(r for r in rows if r.objective == "vib")
+    claims: list[Claim] = []
+    table = []
+    for row in rows:
+        ours, p = summaries[row.label], ""
+        if row.objective == "vim":
+            c = compare("test error", ours, summaries[vib_row.label], higher_is_better=False)
+            p = fmt_p(c.p)
+            name = "VIM" if row.beta == PAPER_BETA else f"VIM at β = {fmt_beta(row.beta)}"
+            claims.append(claim(f"{scope.prefix}Table 1: {name} has a lower test error than VIB", c,
+                                name, "VIB", scale=100, unit="%",
+                                paper=paper_gap(paper.TABLE1, vib_row, "test_error")))
+        table.append([row.label, fmt_paper(row.values["test_error"]), fmt(ours, 100), str(ours.n), p,
+                      diagnostics_cell(chosen[row.label])])
+    where = f"Sweep `{sweep}`" if sweep else "Runs"
     section.body += [
-        "Sweep `table1`: the 784-1024-1024-2K MLP, K = 256, σ = 1; test error with the softmax averaged "
+        f"{where}: the 784-1024-1024-2K MLP, K = 256, σ = 1; test error with the softmax averaged "
         "over samples of z; ours is the mean ± std over seeds.", "",
-        *markdown_table(["Model", "paper", "ours", "n", "Welch p, VIM vs VIB"], rows)]
-    section.claims.append(claim("Table 1: VIM has a lower test error than VIB", comparison,
-                                "VIM", "VIB", scale=100, unit="%"))
-    return section
-
-
-def _vim_vs_vibs(runs: list[RunResult], rows: tuple[PaperRow, ...], keys: list[tuple[str, str, bool]]):
-    """Welch p-values of the VIM row against each VIB row, per metric, as table rows and comparisons."""
-    vim_row = next(r for r in rows if r.objective == "vim")
-    vim_runs = row_runs(runs, "tables2_3", vim_row)
-    table, comparisons = [], []
-    for vib_row in (r for r in rows if r.objective == "vib"):
-        vib_runs = row_runs(runs, "tables2_3", vib_row)
-        cells = [f"VIM vs {vib_row.label}"]
-        for key, name, higher in keys:
-            c = compare(name, summary_of(vim_runs, key), summary_of(vib_runs, key), higher)
-            cells.append(fmt_p(c.p))
-            comparisons.append((vib_row, c))
-        table.append(cells)
-    return table, comparisons
-
-
-def table2_section(runs: list[RunResult], context: Context) -> Section:
-    """Table 2: distances of the successful Carlini-Wagner L2 adversarials (higher is more robust)."""
-    section = Section("Table 2 — robustness to the Carlini–Wagner L2 attack")
-    if not select(runs, "tables2_3"):
-        return _not_run(section, "tables2_3", "tables2_3.yaml", context)
-    rows = []
-    for row in paper.TABLE2:
-        mine = row_runs(runs, "tables2_3", row)
-        value = {key: summary_of(mine, ROBUSTNESS + key)
-                 for key in ("l2", "l1_255", "l1", "linf", "success_rate")}
-        rows.append([row.label, str(value["l2"].n), fmt(value["l2"]), fmt_paper(row.values["l2"]),
-                     fmt(value["l1_255"], digits=0), fmt(value["l1"]), fmt_paper(row.values["l1"], 0),
-                     fmt(value["linf"]), fmt_paper(row.values["linf"]), fmt(value["success_rate"], 100, 0)])
-    keys = [(ROBUSTNESS + "l2", "L2", True), (ROBUSTNESS + "l1_255", "L1", True),
-            (ROBUSTNESS + "linf", "L∞", True)]
-    p_rows, comparisons = _vim_vs_vibs(runs, paper.TABLE2, keys)
-    section.body += [
-        "Sweep `tables2_3`: CW-L2 attack of the first ten zeros of the test set towards the label one; "
-        "distances are averaged over the successful adversarials of a run, then mean ± std over seeds. "
-        "Higher distance = more robust. " + paper.TABLE2_UNITS_NOTE, "",
-        *markdown_table(["Model", "n", "L2 ours", "L2 paper", "L1 ours (0–255)", "L1 ours ([0,1])",
-                         "L1 paper", "L∞ ours", "L∞ paper", "success rate (%)"], rows), "",
-        "Welch p-values:", "", *markdown_table(["", "L2", "L1", "L∞"], p_rows)]
-    for vib_row, c in comparisons:
-        if c.metric in ("L2", "L∞"):  # the paper's claim: VIM is the most robust but in L1
-            section.claims.append(claim(f"Table 2: VIM is more robust than {vib_row.label} in {c.metric}",
-                                        c, "VIM", "VIB"))
-    return section
-
-
-def table3_section(runs: list[RunResult], context: Context) -> Section:
-    """Table 3: clustering (ARI, cluster accuracy) and sparsity (Hoyer) of the representation."""
-    section = Section("Table 3 — quality of the representation")
-    if not select(runs, "tables2_3"):
-        return _not_run(section, "tables2_3", "tables2_3.yaml", context)
-    rows = []
-    for row in paper.TABLE3:
-        mine = row_runs(runs, "tables2_3", row)
-        value = {key: summary_of(mine, REPRESENTATION + key) for key in ("ari", "cluster_accuracy", "hoyer")}
-        rows.append([row.label, str(value["ari"].n), fmt(value["ari"], digits=3),
-                     fmt(value["cluster_accuracy"], digits=3), fmt_paper(row.values["adjr"], 3),
-                     fmt(value["hoyer"], digits=3), fmt_paper(row.values["hoyer"], 3)])
-    keys = [(REPRESENTATION + "ari", "ARI", True),
-            (REPRESENTATION + "cluster_accuracy", "cluster accuracy", True),
-            (REPRESENTATION + "hoyer", "Hoyer", True)]
-    p_rows, comparisons = _vim_vs_vibs(runs, paper.TABLE3, keys)
-    section.body += [
-        "Sweep `tables2_3`: k-means (k = 10) on the test set's mean embeddings; Hoyer sparsity of z / σ. "
-        "The paper's \"adjR\" formula is a cluster accuracy, so both are shown beside it. Higher is better.",
-        "", *markdown_table(["Model", "n", "ARI ours", "cluster accuracy ours", "adjR paper", "Hoyer ours",
-                             "Hoyer paper"], rows), "",
-        "Welch p-values:", "", *markdown_table(["", "ARI", "cluster accuracy", "Hoyer"], p_rows)]
-    for vib_row, c in comparisons:
-        section.claims.append(claim(f"Table 3: VIM has a higher {c.metric} than {vib_row.label}", c,
-                                    "VIM", "VIB", digits=3))
+        *markdown_table(["Model", "paper", "ours", "n", "Welch p, VIM vs VIB", DIAGNOSTICS_HEADER], table)]
+    section.claims += claims
     return section
