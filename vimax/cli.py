@@ -117,7 +117,7 @@ def _dataset_flag(value: str, section: object) -> dict:
 def _imports_in(argv: Sequence[str]) -> list[str]:
     """The ``--import`` values anywhere in ``argv`` (read before the parser exists, so that the
     modules' registrations show up as its choices)."""
-    scan = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    scan = ArgumentParser(prog="vimax", add_help=False, allow_abbrev=False)
     scan.add_argument("--import", dest="imports", action="append", default=[])
     known, _ = scan.parse_known_args(list(argv))
     return known.imports

@@ -132,13 +132,15 @@ def test_bounded_images_keep_the_attack(tmp_path):
     assert evaluate_run(run, settings)["robustness"] is not None
 
 
-def test_a_config_file_names_the_data_by_path(tmp_path):
+def test_a_config_file_names_the_data_by_path(tmp_path, monkeypatch):
+    """A relative path is the current folder's, kept absolute (so a later evaluation finds it)."""
     from vimax.cli import run_config_from_args
 
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "c.yaml").write_text("data:\n  path: some/d.csv\n  label_column: kind\n")
-    args = build_parser().parse_args(["train", "--config", str(tmp_path / "c.yaml"), "--out", "x"])
+    args = build_parser().parse_args(["train", "--config", "c.yaml", "--out", "x"])
     data = run_config_from_args(args).data
-    assert (data.name, data.path, data.label_column) == ("file", "some/d.csv", "kind")
+    assert (data.name, data.path, data.label_column) == ("file", str(tmp_path / "some" / "d.csv"), "kind")
 
 
 def test_help_says_a_path_is_accepted(capsys):
@@ -301,3 +303,24 @@ def test_python_route_with_a_dataset_object(tmp_path):
         evaluate_run(tmp_path / "run", settings)
     result = evaluate_run(tmp_path / "run", settings, dataset=data)
     assert result["accuracy"]["samples"] == 2
+
+
+def test_a_sweep_copies_a_finished_run_only_while_its_data_file_is_unchanged(tmp_path):
+    from vimax.config import RunConfig, from_dict
+    from vimax.sweep.grid import RunSpec
+    from vimax.sweep.reuse import find_twin
+
+    data = write_npz(tmp_path / "d.npz")
+    config = {"data": {"path": str(data)}, "train": {"epochs": 1}}
+    twin = tmp_path / "results" / "a" / "cpu" / "run"
+    twin.mkdir(parents=True)
+    source = {"path": str(data), "sha256": sha256_of(data), "format": "npz"}
+    saved = {"config": from_dict(RunConfig, config).to_dict(), "dataset": {"name": "file", "source": source}}
+    (twin / "config.json").write_text(json.dumps(saved))
+    for name in ("metrics.jsonl", "model.pt", "metrics.json"):
+        (twin / name).write_text("{}")
+    spec = RunSpec("b", "cpu", "v", "run", 0, config, str(tmp_path / "results" / "b" / "cpu" / "run"))
+    assert find_twin(spec) == twin
+    x, y = _blobs()
+    np.savez(data, x=x + 1, y=y)
+    assert find_twin(spec) is None

@@ -38,6 +38,7 @@ class DataConfig:
         download: download missing files into the cache (with checksums).
         path: a ``.npz`` or ``.csv`` file or an image folder to read the dataset
             from (see :mod:`vimax.data.files`); setting it makes ``name`` "file".
+            A relative path is taken from the current folder and kept absolute.
         label_column: the CSV column holding the labels (None: the last one).
         test_fraction: the share held out as the test split when the data have
             no test split of their own (a file without ``x_test``).
@@ -59,8 +60,12 @@ class DataConfig:
     normalize: str = field(default="auto", metadata=SAVED_WHEN_SET)
 
     def __post_init__(self) -> None:
-        if self.path is not None and self.name == "digits":  # the default name: the file names the data
-            self.name = FILE_DATASET
+        if self.path is not None:
+            # a relative path is the caller's (the current folder); saved absolute, so an evaluation
+            # or a sweep worker started elsewhere reads the same file
+            self.path = str(Path(self.path).expanduser().absolute())
+            if self.name == "digits":  # the default name: the file names the data
+                self.name = FILE_DATASET
 
     def validate(self) -> None:
         if self.path is None:

@@ -25,7 +25,7 @@ from vimax.data.base import Dataset
 from vimax.data.download import sha256_of
 from vimax.errors import DataError
 
-__all__ = ["load_file", "data_format", "FILE_DATASET", "FORMATS"]
+__all__ = ["load_file", "data_format", "fingerprint", "FILE_DATASET", "FORMATS"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,19 @@ def data_format(path: Path) -> str:
         raise DataError(f"data path {path}: a dataset file must end in .npz or .csv "
                         "(or be a folder of class folders)")
     return fmt
+
+
+def fingerprint(path: str | Path) -> str | None:
+    """The SHA-256 a run records for the data at ``path`` (a folder: its manifest); None if absent."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            from vimax.data.class_folders import folder_manifest, list_images
+
+            return folder_manifest(path, list_images(path))
+        return sha256_of(path)
+    except (OSError, DataError):
+        return None
 
 
 def _read(path: Path, fmt: str, label_column: str | None) -> tuple[dict[str, Any], str]:

@@ -129,9 +129,11 @@ def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
 def _check(data: dict[str, Any], where: str) -> dict[str, Any]:
     """Build and check the RunConfig; return ``data`` (the run is built from it like a config file)."""
     try:
-        from_dict(RunConfig, data).validate()
+        config = from_dict(RunConfig, data).validate()
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
+    if config.data.path is not None:  # made absolute here: a worker may run in another folder (Ray)
+        data = merge(data, {"data": {"path": config.data.path}})
     return data
 
 
