@@ -28,7 +28,7 @@ from vimax.errors import DataError, VimaxError
 SMALL = ["--latent-dim", "4", "--set", "model.hidden=[16]", "--epochs", "2", "--batch-size", "32",
          "--set", "train.eval_samples=2", "--device", "cpu"]
 EVALUATE = ["--samples", "2"]
-SKIPPED = "skipping the Carlini-Wagner attack: the inputs are standardised features without bounds"
+SKIPPED = "skipping the Carlini-Wagner attack: it measures distances in [0, 1] pixel units, and these inputs"
 
 
 def run_cli(argv: list[str]) -> int:
@@ -324,3 +324,21 @@ def test_a_sweep_copies_a_finished_run_only_while_its_data_file_is_unchanged(tmp
     x, y = _blobs()
     np.savez(data, x=x + 1, y=y)
     assert find_twin(spec) is None
+
+
+def test_evaluate_a_run_trained_on_a_dataset_object_through_import(tmp_path, user_state):
+    """fit(config, out, dataset=obj) saves obj's name; ``--import`` of a module registering it lets
+    ``vimax evaluate`` load it (the config still names the default digits)."""
+    from vimax import RunConfig, fit
+    from vimax.config import from_dict
+
+    module, dataset = _user_module(tmp_path)
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 3
+    data = prepare_arrays(dataset, {"x": rng.normal(size=(120, 4)) + y[:, None], "y": y})
+    config = from_dict(RunConfig, {"model": {"latent_dim": 4, "hidden": [16]},
+                                   "train": {"epochs": 1, "batch_size": 32, "eval_samples": 2,
+                                             "device": "cpu"}})
+    fit(config, tmp_path / "run", dataset=data)
+    assert run_cli(["--import", str(module), "evaluate", str(tmp_path / "run"), *EVALUATE]) == 0
+    assert json.loads((tmp_path / "run" / "evaluation.json").read_text())["robustness"] is None

@@ -161,8 +161,8 @@ def evaluate_run(
     dataset = dataset if dataset is not None else _load_data(config, summary, settings.data_dir)
     test = dataset.test
     if settings.attack and dataset.bounds is None:  # CW-L2 is measured in pixel units of [0, 1] images
-        logger.warning("skipping the Carlini-Wagner attack: the inputs are standardised features "
-                       "without bounds, not images in [0, 1]")
+        logger.warning("skipping the Carlini-Wagner attack: it measures distances in [0, 1] pixel units, "
+                       "and these inputs are unbounded (standardised) features, not images in [0, 1]")
         settings = dataclasses.replace(settings, attack=False)
     if settings.attack:  # before any work, so a bad class leaves the folder untouched
         check_attack_classes(dataset.num_classes, settings.source, settings.target,
