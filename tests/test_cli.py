@@ -66,8 +66,10 @@ BAD_INPUT = {
     "unknown kernel": (["--set", "objective.kernel=laplace"], "unknown kernel 'laplace'"),
     "bad adam betas": (["--set", "train.adam_betas=[0.9, 2]"], "adam_betas must lie in [0, 1)"),
     "no mnist and no download": (
-        ["--dataset", "mnist", "--set", "data.download=false", "--data-dir", "/nonexistent"],
-        "MNIST not found in /nonexistent and download is off"),
+        ["--dataset", "mnist", "--set", "data.download=false", "--data-dir", "{tmp}"],
+        "and download is off: put mnist.npz"),
+    "missing data dir": (["--dataset", "mnist", "--data-dir", "/nonexistent"],
+                         "data_dir /nonexistent: no such folder"),
 }
 
 

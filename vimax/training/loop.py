@@ -274,7 +274,7 @@ def dataset_summary(dataset: Dataset) -> dict[str, Any]:
     return {"name": dataset.name, "input_shape": list(dataset.input_shape),
             "num_classes": dataset.num_classes, "label_entropy": dataset.label_entropy,
             "sizes": {"train": len(dataset.train), "val": len(dataset.val),
-                      "test": len(dataset.test)}}
+                      "test": len(dataset.test)}, **dataset.provenance()}
 
 
 def final_metrics(model, dataset, objective, config, history, device) -> dict[str, Any]:
