@@ -145,3 +145,16 @@ def test_demo_prints_a_table_of_the_three_objectives(tmp_path, capsys, monkeypat
     assert run_cli(["demo", "--epochs", "2", "--out", str(out)]) == 0
     assert sum(line.startswith("  training ") for line in printed.splitlines()) == 3
     assert capsys.readouterr().out.count("finished before") == 3
+
+
+def test_missing_tool_extras_is_one_line(monkeypatch, capsys):
+    import importlib.util
+
+    from vimax.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sklearn" else real(name, *a))
+    assert main(["--help"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "scikit-learn" in err and "pip install 'vimax[tool]'" in err

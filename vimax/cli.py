@@ -151,10 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from vimax.extras import require_tool
     from vimax.user_modules import import_modules
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        require_tool()
         import_modules(_imports_in(argv))
     except VimaxError as error:
         print(f"vimax: error: {error}", file=sys.stderr)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from vimax import failpoints
 from vimax.data.base import Dataset, Split
@@ -34,6 +33,7 @@ from vimax.metrics.diagnostics import (
 )
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
+from vimax.progress import progress_bar
 from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
 from vimax.training.run_folder import RunFolder
@@ -104,7 +104,7 @@ def train_epoch(
     sums: torch.Tensor | None = None
     names: list[str] = []
     show = config.progress if config.progress is not None else sys.stderr.isatty()
-    bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
+    bar = progress_bar(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                disable=not show, mininterval=0.5)
     samples = None if config.train_samples == 1 else config.train_samples
     first_bad = torch.full((), steps, dtype=torch.long, device=device)  # steps = none yet
