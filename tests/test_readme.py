@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import runpy
+from pathlib import Path
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_shows_the_example_that_ci_runs():
