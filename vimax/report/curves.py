@@ -88,15 +88,16 @@ def _log_scale(curves: list[Curve], key: str) -> bool:
 
 
 def curve_figure(curves: list[Curve], path: str | Path, title: str) -> Path | None:
-    """Draw the curves (a panel per number) and write a PNG atomically; None when there is no epoch."""
+    """Draw the curves (a panel per number) and write a PNG atomically; None when there is no epoch
+    with a number to draw."""
     curves = [c for c in curves if c.epochs]
-    if not curves:
+    keys = _panels(curves)
+    if not keys:
         return None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    keys = _panels(curves)
     columns = min(3, len(keys))
     rows = math.ceil(len(keys) / columns)
     figure = Figure(figsize=(4.3 * columns, 3.1 * rows + 0.5), dpi=100)
