@@ -161,8 +161,9 @@ def _sweeps_report(results_dir: Path, runs: list[RunResult], summaries: list[Swe
              f"Written by `vimax report` from the saved results in `{results_dir}` only (nothing is trained "
              f"or evaluated to write it). {INTRO}", ""]
     if not runs:
-        return lines + [f"Nothing has run yet. There is no run folder (`<sweep>/<profile>/<run id>/config.json`) "
-                        f"under `{results_dir}`" + (f" of profile `{profile}`." if profile else ".")]
+        where = f"`{results_dir}`" + (f" of profile `{profile}`" if profile else "")
+        return lines + ["Nothing has run yet. There is no run folder "
+                        f"(`<sweep>/<profile>/<run id>/config.json`) under {where}."]
     return [*lines, *run_facts(runs, records, lambda run: f"{run.sweep}/{run.profile}"), "",
             *sweep_sections(summaries, context), *failures(records)]
 
