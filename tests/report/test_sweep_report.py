@@ -158,3 +158,11 @@ def test_unfinished_and_failed_runs_are_listed_with_their_state(tmp_path):
     assert "| 1 | unfinished (1 of 10 epochs) |" in summary
     assert "| 2 | failed: the loss became NaN |" in summary
     assert "- `vim_lost_seed0`: bad config" in summary
+
+
+def test_import_vimax_loads_no_plotting_and_no_tensorboard():
+    code = ("import sys, vimax; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('matplotlib', 'tensorboard') or m.startswith(('torch.utils.tensorboard', 'vimax.report'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
