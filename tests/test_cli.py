@@ -66,8 +66,10 @@ BAD_INPUT = {
     "unknown kernel": (["--set", "objective.kernel=laplace"], "unknown kernel 'laplace'"),
     "bad adam betas": (["--set", "train.adam_betas=[0.9, 2]"], "adam_betas must lie in [0, 1)"),
     "no mnist and no download": (
-        ["--dataset", "mnist", "--set", "data.download=false", "--data-dir", "/nonexistent"],
-        "MNIST not found in /nonexistent and download is off"),
+        ["--dataset", "mnist", "--set", "data.download=false", "--data-dir", "{tmp}"],
+        "and download is off: put mnist.npz"),
+    "missing data dir": (["--dataset", "mnist", "--data-dir", "/nonexistent"],
+                         "data_dir /nonexistent: no such folder"),
 }
 
 
@@ -143,3 +145,16 @@ def test_demo_prints_a_table_of_the_three_objectives(tmp_path, capsys, monkeypat
     assert run_cli(["demo", "--epochs", "2", "--out", str(out)]) == 0
     assert sum(line.startswith("  training ") for line in printed.splitlines()) == 3
     assert capsys.readouterr().out.count("finished before") == 3
+
+
+def test_missing_tool_extras_is_one_line(monkeypatch, capsys):
+    import importlib.util
+
+    from vimax.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sklearn" else real(name, *a))
+    assert main(["--help"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "scikit-learn" in err and "pip install 'vimax[tool]'" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import stat
 import tarfile
 from pathlib import Path
 
@@ -94,14 +95,6 @@ def _link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, None]:
     return info, None
 
 
-@pytest.fixture(params=["data_filter", "no_filter"])
-def filter_mode(request, monkeypatch):
-    """Run each tar test with the "data" filter and with the fallback for older Pythons."""
-    if request.param == "no_filter":
-        monkeypatch.delattr(tarfile, "data_filter", raising=False)
-    return request.param
-
-
 def _bad_members(tmp_path: Path) -> dict[str, list]:
     outside = str(tmp_path / "outside")
     return {
@@ -119,7 +112,7 @@ def _bad_members(tmp_path: Path) -> dict[str, list]:
     "case",
     ["dotdot", "nested_dotdot", "absolute", "symlink_out", "symlink_abs", "hardlink_out", "device"],
 )
-def test_dangerous_members_are_refused(tmp_path, case, filter_mode):
+def test_dangerous_members_are_refused(tmp_path, case):
     (tmp_path / "outside").mkdir()
     members = _bad_members(tmp_path)[case]
     tar = _tar(tmp_path / "bad.tar.gz", members)
@@ -134,7 +127,7 @@ def test_dangerous_members_are_refused(tmp_path, case, filter_mode):
     assert list(work.iterdir()) == []  # no final folder, no temporary folder
 
 
-def test_good_tarball_extracts_atomically(tmp_path, filter_mode):
+def test_good_tarball_extracts_atomically(tmp_path):
     members = [_file("top/a.txt", b"hello"), _file("top/sub/b.bin", b"\x00\x01"),
                _link("top/sub/alias", "../a.txt", tarfile.SYMTYPE)]
     tar = _tar(tmp_path / "good.tar", members, mode="w")
@@ -147,7 +140,28 @@ def test_good_tarball_extracts_atomically(tmp_path, filter_mode):
         safe_extract_tar(tar, dest)
 
 
-def test_truncated_tarball_is_a_data_error(tmp_path, filter_mode):
+def test_the_standard_data_filter_applies(tmp_path):
+    """tarfile's "data" filter clears setuid/setgid/sticky and group/other write bits."""
+    info, data = _file("top/tool", b"#!/bin/sh\n")
+    info.mode = 0o6777
+    dest = safe_extract_tar(_tar(tmp_path / "modes.tar", [(info, data)], mode="w"), tmp_path / "dest")
+    assert stat.S_IMODE((dest / "top" / "tool").stat().st_mode) == 0o755
+
+
+def test_a_refusal_of_the_data_filter_is_one_line(tmp_path, monkeypatch):
+    """Whatever the standard filter refuses (here: everything) is a DataError naming the member."""
+    def refuse(member, dest):
+        raise tarfile.SpecialFileError(member)
+
+    monkeypatch.setattr(tarfile, "data_filter", refuse)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(DataError, match=r"refused member 'top/a.txt'") as info:
+        safe_extract_tar(_tar(tmp_path / "t.tar", [_file("top/a.txt")], mode="w"), work / "dest")
+    assert "\n" not in str(info.value) and list(work.iterdir()) == []
+
+
+def test_truncated_tarball_is_a_data_error(tmp_path):
     rng = np.random.default_rng(0)
     members = [_file(f"d/{i}.bin", rng.bytes(20_000)) for i in range(5)]
     tar = _tar(tmp_path / "full.tar.gz", members)

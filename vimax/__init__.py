@@ -6,6 +6,7 @@ __version__ = "0.1.0"
 import logging as _logging
 
 from vimax.config import RunConfig
+from vimax.data import DataConfig, register_dataset
 from vimax.errors import CheckpointError, ConfigError, DataError, VimaxError
 from vimax.evaluate.run import evaluate_run
 from vimax.metrics import regulariser_diagnostics
@@ -33,6 +34,7 @@ __all__ = [
     "ConfidencePenalty",
     "ConfigError",
     "CrossEntropy",
+    "DataConfig",
     "DataError",
     "Dropout",
     "GaussianEncoder",
@@ -51,5 +53,6 @@ __all__ = [
     "gaussian_kl",
     "load_run",
     "mmd",
+    "register_dataset",
     "regulariser_diagnostics",
 ]

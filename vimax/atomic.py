@@ -22,7 +22,7 @@ import torch
 
 from vimax.failpoints import failpoint
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_jsonl",
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_write_jsonl", "file_mode",
            "atomic_save_checkpoint"]
 
 
@@ -34,7 +34,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp",
                                dir=path.parent)
     try:
-        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; results should read like any file
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600; results should read like any file
         failpoint("atomic_write", name=path.name, stage="opened")
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -89,7 +89,7 @@ def _alive(pid: int) -> bool:
 
 
 @functools.cache
-def _file_mode() -> int:
+def file_mode() -> int:
     """0666 less the process's umask: the mode ``open()`` would give a new file."""
     mask = os.umask(0o022)
     os.umask(mask)

@@ -1,7 +1,9 @@
 """The ``vimax`` command: train | demo | evaluate | sweep | report | bench.
 
 Library code logs; this module prints. Any user error ends with one line on
-stderr and exit code 2.
+stderr and exit code 2. ``--import MODULE`` (before or after the command, any
+number of times) imports your own module first, so the datasets, trunks and
+objectives it registers can be named like the built-in ones.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
-from vimax.errors import VimaxError
+from vimax.errors import ConfigError, VimaxError
 
 __all__ = ["main"]
 
@@ -37,6 +40,12 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_import_option(parser: argparse.ArgumentParser, default: object = None) -> None:
+    parser.add_argument("--import", dest="imports", action="append", default=default, metavar="MODULE",
+                        help="import this module (a name or a .py file) first: the datasets, trunks and "
+                             "objectives it registers can then be named (repeatable)")
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options that set a RunConfig (shared by train and sweep)."""
     from vimax.data.base import DATASETS
@@ -46,8 +55,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--config", help="YAML, TOML or JSON run config")
     group.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override any config key, e.g. --set train.ema_decay=0.999")
-    group.add_argument("--dataset", choices=DATASETS.names())
-    group.add_argument("--data-dir", help="folder with the data files (default: $VIMAX_DATA, then the cache)")
+    group.add_argument("--dataset", metavar="NAME|PATH",
+                       help=f"a registered dataset ({', '.join(DATASETS.names())}) or the path of a "
+                            ".npz or .csv file or of an image folder (data.path); see 'Your own data' "
+                            "in the README")
+    group.add_argument("--data-dir", help="folder with a named dataset's files "
+                                          "(default: $VIMAX_DATA, then the cache)")
     group.add_argument("--objective", choices=OBJECTIVES.names())
     group.add_argument("--beta", type=float, help="Lagrange multiplier beta of Eqs. (10) and (18)")
     group.add_argument("--prior-std", type=float, help="sigma of the prior N(0, sigma^2 I)")
@@ -61,7 +74,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 FLAG_KEYS = {
-    "dataset": "data.name", "data_dir": "data.data_dir", "objective": "objective.name",
+    "data_dir": "data.data_dir", "objective": "objective.name",
     "beta": "objective.beta", "prior_std": "objective.prior_std",
     "latent_dim": "model.latent_dim", "trunk": "model.trunk", "epochs": "train.epochs",
     "batch_size": "train.batch_size", "lr": "train.lr", "seed": "train.seed",
@@ -80,7 +93,34 @@ def run_config_from_args(args: argparse.Namespace):
         if value is not None:
             section, name = key.split(".")
             data.setdefault(section, {})[name] = value
+    if getattr(args, "dataset", None) is not None:
+        data["data"] = _dataset_flag(args.dataset, data.get("data"))
     return from_dict(RunConfig, data).validate()
+
+
+def _dataset_flag(value: str, section: object) -> dict:
+    """``--dataset``: a registered name sets data.name, anything else is a path (data.path)."""
+    from vimax.data.base import DATASETS
+
+    section = dict(section) if isinstance(section, dict) else {}
+    section.pop("name", None)
+    section.pop("path", None)
+    if value in DATASETS:
+        return {**section, "name": value}
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise ConfigError(f"--dataset {value}: not a registered dataset ({', '.join(DATASETS.names())}) "
+                          "nor an existing file or folder")
+    return {**section, "path": str(path.absolute())}
+
+
+def _imports_in(argv: Sequence[str]) -> list[str]:
+    """The ``--import`` values anywhere in ``argv`` (read before the parser exists, so that the
+    modules' registrations show up as its choices)."""
+    scan = ArgumentParser(prog="vimax", add_help=False, allow_abbrev=False)
+    scan.add_argument("--import", dest="imports", action="append", default=[])
+    known, _ = scan.parse_known_args(list(argv))
+    return known.imports
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -94,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="vimax", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    add_import_option(parser, default=[])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, module_name) in COMMANDS.items():
         try:
@@ -103,12 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command whose module is not written yet
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        add_import_option(sub, default=argparse.SUPPRESS)  # also after the command; read by _imports_in
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from vimax.extras import require_tool
+    from vimax.user_modules import import_modules
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        require_tool()
+        import_modules(_imports_in(argv))
+    except VimaxError as error:
+        print(f"vimax: error: {error}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO

@@ -41,7 +41,14 @@ class RunConfig:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The config as saved in config.json; a ``saved_when_set`` field is left out at its default."""
+        data = dataclasses.asdict(self)
+        for section in dataclasses.fields(self):
+            part = getattr(self, section.name)
+            for f in dataclasses.fields(part):
+                if f.metadata.get("saved_when_set") and getattr(part, f.name) == f.default:
+                    del data[section.name][f.name]
+        return data
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

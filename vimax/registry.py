@@ -22,6 +22,7 @@ class Registry(Generic[T]):
 
     Args:
         kind: what is registered, used in error messages ("objective", "trunk").
+        hint: added to the error for an unknown name (how to add one).
 
     Example::
 
@@ -33,8 +34,9 @@ class Registry(Generic[T]):
         OBJECTIVES.build("vim", beta=1e-3)
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, hint: str = "") -> None:
         self.kind = kind
+        self.hint = hint
         self._table: dict[str, Callable[..., T]] = {}
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -54,7 +56,8 @@ class Registry(Generic[T]):
             return self._table[name]
         except KeyError:
             known = ", ".join(self.names())
-            raise ConfigError(f"unknown {self.kind} {name!r}; choose one of: {known}") from None
+            hint = f" ({self.hint})" if self.hint else ""
+            raise ConfigError(f"unknown {self.kind} {name!r}; choose one of: {known}{hint}") from None
 
     def build(self, name: str, **kwargs: Any) -> T:
         """Build the object registered under ``name`` with keyword arguments."""

@@ -3,10 +3,12 @@
 * :func:`safe_unpickle` reads the official CIFAR-10 python batches with an
   unpickler that only admits numpy's array reconstruction: a pickle asking for
   anything else (``os.system``, ``builtins.eval``, a custom class) is refused.
-* :func:`safe_extract_tar` extracts a tarball with the ``"data"`` filter, refuses
-  members that would land outside the destination, and renames a fully
-  extracted temporary folder into place, so a half-extracted tree never shows
-  up under the final name.
+* :func:`safe_extract_tar` extracts a tarball through the standard library's
+  ``"data"`` filter (:func:`tarfile.data_filter`, Python >= 3.10.12 / 3.11.4,
+  the floor vimax requires), refuses outright members that would land outside
+  the destination (where the filter would only strip a leading ``/``), and
+  renames a fully extracted temporary folder into place, so a half-extracted
+  tree never shows up under the final name.
 * :func:`load_checkpoint` reads a checkpoint with ``torch.load(weights_only=True)``.
 
 The atomic writers of :mod:`vimax.atomic` are re-exported here for convenience.
@@ -150,6 +152,8 @@ def _check_member(member: tarfile.TarInfo, source: str) -> None:
 
 
 def _filter(source: str) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
+    """Our refusals (one line naming the member), then the standard library's ``"data"`` filter."""
+
     def check(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
         _check_member(member, source)
         return tarfile.data_filter(member, dest)
@@ -163,7 +167,8 @@ def safe_extract_tar(tar_path: str | Path, dest_dir: str | Path, source: str = "
     Members are extracted into a temporary folder beside ``dest_dir`` which is
     renamed to ``dest_dir`` only once extraction finished. Absolute paths,
     ``..`` components, links pointing outside the folder and special files are
-    refused; the ``"data"`` extraction filter is used where Python has it.
+    refused, then every member passes the standard library's ``"data"`` filter
+    (which also refuses device files and clears setuid bits).
 
     Returns:
         ``dest_dir``. If another process created it meanwhile, that one is kept.
@@ -181,13 +186,7 @@ def safe_extract_tar(tar_path: str | Path, dest_dir: str | Path, source: str = "
     tmp.mkdir()  # not mkdtemp: the tree gets the usual permissions, not 0700
     try:
         with tarfile.open(tar_path, "r:*") as tar:
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(tmp, filter=_filter(source))
-            else:  # Python < 3.10.12 / 3.11.4: check every member first
-                members = tar.getmembers()
-                for member in members:
-                    _check_member(member, source)
-                tar.extractall(tmp, members=members)  # noqa: S202 - members checked above
+            tar.extractall(tmp, filter=_filter(source))
         try:
             os.rename(tmp, dest)
         except OSError:

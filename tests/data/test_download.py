@@ -1,11 +1,18 @@
-"""download() against a local HTTP server on 127.0.0.1 and file:// URLs: nothing leaves the machine."""
+"""download() against a local HTTP server on 127.0.0.1 and file:// URLs: nothing leaves the machine.
+
+download() fetches through pooch (checksums, retries) with a file:// downloader of
+vimax's own (pooch has none); retries are off (tests/data/conftest.py) unless a
+test turns them on.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import http.server
+import os
 import socket
+import stat
 import threading
 from pathlib import Path
 
@@ -20,6 +27,18 @@ HINT = "put blob.bin in /some/folder"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files; counts GET requests per path; answers 503 to the first ``fail_first`` of each."""
+
+    requests: dict[str, int] = {}
+    fail_first = 0
+
+    def do_GET(self):
+        seen = self.requests[self.path] = self.requests.get(self.path, 0) + 1
+        if seen <= self.fail_first:
+            self.send_error(503, "try again")
+            return
+        super().do_GET()
+
     def log_message(self, format, *args):
         pass
 
@@ -30,6 +49,7 @@ def server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     (root / "blob.bin").write_bytes(PAYLOAD)
+    _QuietHandler.requests, _QuietHandler.fail_first = {}, 0
     handler = functools.partial(_QuietHandler, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
@@ -72,6 +92,36 @@ def test_http_happy_path(server, tmp_path):
     assert dest.read_bytes() == PAYLOAD
     assert _leftovers(dest.parent) == ["blob.bin"]  # no temporary file left behind
     assert sha256_of(dest) == PAYLOAD_SHA
+
+
+def test_the_downloaded_file_reads_like_any_file(server, tmp_path):
+    """pooch's temporary file is 0600; the cached file gets open()'s mode (0666 less the umask)."""
+    dest = tmp_path / "blob.bin"
+    umask = os.umask(0o022)
+    try:
+        download(f"{server}/blob.bin", dest, PAYLOAD_SHA)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o644
+
+
+def test_a_good_file_already_there_is_not_downloaded_again(server, tmp_path):
+    dest = tmp_path / "blob.bin"
+    download(f"{server}/blob.bin", dest, PAYLOAD_SHA)
+    before = dest.stat().st_mtime_ns
+    download(f"{server}/blob.bin", dest, PAYLOAD_SHA)
+    assert _QuietHandler.requests == {"/blob.bin": 1} and dest.stat().st_mtime_ns == before
+
+
+def test_a_failed_attempt_is_retried(server, tmp_path):
+    """The server answers 503 once; with one retry (pooch's retry_if_failed) the file arrives."""
+    _QuietHandler.fail_first = 1
+    dest = tmp_path / "blob.bin"
+    with pytest.raises(DataError, match="503"):
+        download(f"{server}/blob.bin", dest, PAYLOAD_SHA, retries=0)
+    _QuietHandler.requests = {}
+    download(f"{server}/blob.bin", dest, PAYLOAD_SHA, retries=1)
+    assert dest.read_bytes() == PAYLOAD and _QuietHandler.requests == {"/blob.bin": 2}
 
 
 def test_mirrors_are_tried_in_order(server, tmp_path, dead_url):
@@ -143,5 +193,6 @@ def test_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("VIMAX_CACHE", str(tmp_path / "c"))
     assert cache_dir() == tmp_path / "c"
     monkeypatch.delenv("VIMAX_CACHE")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache_dir() == tmp_path / ".cache" / "vimax"

@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="a finished run folder (from vimax train)")
     parser.add_argument("--samples", type=positive_int, default=12,
                         help="draws of z whose softmax is averaged (default 12)")
-    parser.add_argument("--data-dir", help="folder with the data files (default: the run's own)")
+    parser.add_argument("--data-dir", help="folder with the data files, or the new path of a data file "
+                                          "the run was trained on (default: the run's own)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     group = parser.add_argument_group("Carlini-Wagner L2 targeted attack (Table 2)")
     group.add_argument("--no-attack", action="store_true", help="skip the attack")

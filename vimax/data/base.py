@@ -1,14 +1,16 @@
 """In-memory datasets: the containers every loader returns.
 
-Images are kept as one preloaded float32 tensor in [0, 1] of shape (N, C, H, W)
-and labels as int64 (N,), so the training loop indexes batches directly instead
-of collating samples one by one.
+Inputs are kept as one preloaded float32 tensor of shape (N, ...) and labels as
+int64 (N,), so the training loop indexes batches directly instead of collating
+samples one by one. Images are (N, C, H, W) with pixels in [0, 1]; features read
+from a file may have any shape and be standardised (then they have no bounds).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,7 +20,9 @@ from vimax.registry import Registry
 
 __all__ = ["Split", "Dataset", "DATASETS", "make_dataset", "split_validation"]
 
-DATASETS: Registry[Dataset] = Registry("dataset")
+DATASETS: Registry[Any] = Registry(
+    "dataset", hint="a dataset registered by your own module needs --import MODULE; "
+                    "a data file is given by its path")
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Split:
     """One split of a dataset.
 
     Attributes:
-        images: (N, C, H, W) float32 in [0, 1].
+        images: (N, ...) float32: images (N, C, H, W) in [0, 1], or features of any shape.
         labels: (N,) int64 in [0, num_classes).
     """
 
@@ -46,6 +50,16 @@ class Dataset:
 
     The validation split is held out of the official training set and is the
     only split used for model selection; the test split is for final figures.
+
+    Attributes:
+        bounds: the range of every input value, (0, 1) for images; None for
+            unbounded (standardised) features, which an attack measured in pixel
+            units cannot use.
+        classes: the class names, when the data named them (CSV labels, folders).
+        normalization: the training split's statistics the inputs were
+            standardised with (see :mod:`vimax.data.arrays`), or None.
+        source: where the data came from, for a dataset read from a file:
+            ``{"path", "sha256", "format"}`` (see :mod:`vimax.data.files`).
     """
 
     name: str
@@ -53,11 +67,24 @@ class Dataset:
     val: Split
     test: Split
     num_classes: int
+    bounds: tuple[float, float] | None = (0.0, 1.0)
+    classes: tuple[str, ...] | None = None
+    normalization: dict[str, Any] | None = None
+    source: dict[str, Any] | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """Shape of one image, (C, H, W)."""
+        """Shape of one input: (C, H, W) for images, any shape for features."""
         return tuple(self.train.images.shape[1:])
+
+    def provenance(self) -> dict[str, Any]:
+        """What a run saves beside its dataset summary to find and prepare the same data again."""
+        extra: dict[str, Any] = {"bounds": None if self.bounds is None else list(self.bounds)}
+        for key in ("classes", "normalization", "source"):
+            value = getattr(self, key)
+            if value is not None:
+                extra[key] = list(value) if key == "classes" else value
+        return extra
 
     @property
     def label_entropy(self) -> float:

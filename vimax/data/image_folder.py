@@ -22,7 +22,8 @@ import numpy as np
 from vimax.atomic import atomic_write
 from vimax.errors import DataError
 
-__all__ = ["Arrays", "decode_folder", "decode_tar", "read_cache", "write_cache"]
+__all__ = ["Arrays", "decode_folder", "decode_tar", "read_cache", "write_cache", "read_arrays",
+           "write_arrays", "is_image", "EXTENSIONS"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _check_classes(found: list[str], classes: tuple[str, ...], where: str) -> No
                         f"missing: {' '.join(missing) or '-'}, unexpected: {' '.join(extra) or '-'}")
 
 
-def _is_image(name: str) -> bool:
+def is_image(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(EXTENSIONS)
 
 
@@ -47,7 +48,7 @@ def _list_split(folder: Path, classes: tuple[str, ...]) -> tuple[list[tuple[str,
     """Image files of ``folder/<class>/`` sorted by class then name, and their labels."""
     found = [p.name for p in folder.iterdir() if p.is_dir() and p.name[0] != "."]
     _check_classes(found, classes, str(folder))
-    return _ordered({c: [(str(f), f) for f in (folder / c).iterdir() if _is_image(f.name)]
+    return _ordered({c: [(str(f), f) for f in (folder / c).iterdir() if is_image(f.name)]
                      for c in classes}, classes, str(folder))
 
 
@@ -89,7 +90,7 @@ def decode_tar(tar: Path, classes: tuple[str, ...], side: int) -> Arrays:
             for member in archive:
                 parts = member.name.split("/")  # tar names use "/" on every platform
                 if member.isfile() and len(parts) >= 3 and parts[-3] in splits \
-                        and _is_image(parts[-1]):
+                        and is_image(parts[-1]):
                     if member.size > MAX_IMAGE_BYTES:
                         raise DataError(f"{tar}:{member.name}: {member.size} bytes is too "
                                         f"large for a {side}x{side} image")
@@ -106,8 +107,8 @@ def decode_tar(tar: Path, classes: tuple[str, ...], side: int) -> Arrays:
     return arrays[0], arrays[1], arrays[2], arrays[3]
 
 
-def read_cache(npz: Path, key: str) -> Arrays | None:
-    """Arrays from a decode cache written for ``key``, or None if absent, stale or unreadable."""
+def read_arrays(npz: Path, key: str) -> dict[str, np.ndarray] | None:
+    """The arrays of a decode cache written for ``key``, or None if absent, stale or unreadable."""
     if not npz.is_file():
         return None
     try:
@@ -115,18 +116,33 @@ def read_cache(npz: Path, key: str) -> Arrays | None:
             if str(archive["key"]) != key:
                 log.info("%s is stale; decoding the images again", npz)
                 return None
-            return tuple(archive[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+            return {name: archive[name] for name in archive.files if name != "key"}
     except Exception as exc:  # noqa: BLE001 - any damage to a cache just means "decode again"
         log.warning("ignoring unreadable cache %s (%s)", npz, exc)
         return None
 
 
-def write_cache(npz: Path, key: str, arrays: Arrays) -> None:
-    names = ("x_train", "y_train", "x_test", "y_test")
+def write_arrays(npz: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write a decode cache (uncompressed, atomically); a failure only costs decoding again."""
     try:
-        atomic_write(npz, lambda f: np.savez(f, key=np.array(key), **dict(zip(names, arrays))))
+        atomic_write(npz, lambda f: np.savez(f, key=np.array(key), **arrays))
     except OSError as exc:
         log.warning("could not write the decode cache %s (%s)", npz, exc)
+
+
+_NAMES = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_cache(npz: Path, key: str) -> Arrays | None:
+    """The four arrays of a decode cache written for ``key``, or None if absent, stale or unreadable."""
+    found = read_arrays(npz, key)
+    if found is None or any(name not in found for name in _NAMES):
+        return None
+    return found["x_train"], found["y_train"], found["x_test"], found["y_test"]
+
+
+def write_cache(npz: Path, key: str, arrays: Arrays) -> None:
+    write_arrays(npz, key, dict(zip(_NAMES, arrays)))
 
 
 def decode_folder(folder: Path, npz: Path, classes: tuple[str, ...], side: int) -> Arrays:

@@ -151,10 +151,12 @@ def _foolbox(model: nn.Module, images: torch.Tensor, targets: torch.Tensor,
 def _adv_lib(model: nn.Module, images: torch.Tensor, targets: torch.Tensor,
              config: CarliniWagnerConfig) -> tuple[torch.Tensor, torch.Tensor]:
     attack = import_adv_lib("carlini_wagner_l2")
+    # adv-lib 0.2.8 checks for a stall every steps // 10 steps, a division by zero below 10 steps
+    abort_early = config.abort_early and config.steps >= 10
     adversarials = attack(model, images, targets, targeted=True, confidence=config.confidence,
                           learning_rate=config.stepsize, initial_const=config.initial_const,
                           binary_search_steps=config.binary_search_steps, max_iterations=config.steps,
-                          abort_early=config.abort_early).detach()  # (B, ...)
+                          abort_early=abort_early).detach()  # (B, ...)
     found = (adversarials != images).flatten(1).any(1)  # adv-lib returns the input when it fails
     return adversarials, found
 

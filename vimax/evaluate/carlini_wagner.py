@@ -32,12 +32,12 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from vimax.data.base import Split
 from vimax.errors import ConfigError, VimaxError
 from vimax.evaluate.attack_engines import DEFAULT_ENGINE, ENGINES, run_engine
 from vimax.models.classifier import StochasticClassifier
+from vimax.progress import progress_bar
 
 __all__ = ["CarliniWagnerConfig", "AveragedLogits", "carlini_wagner_l2", "check_attack_classes",
            "perturbation_norms", "robustness", "fresh_noise_success", "UNITS_NOTE"]
@@ -219,8 +219,8 @@ def _attack_all(attacked: nn.Module, images: torch.Tensor, target: int, config: 
                 show: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Attack ``images`` (N, C, H, W) in batches; the adversarials (N, C, H, W) and success (N,)."""
     parts, wins = [], []
-    bar = tqdm(total=len(images), desc=f"CW-L2 attack ({config.engine})", disable=not show, leave=False,
-               bar_format="{l_bar}{bar}| {n:.1f}/{total} images [{elapsed}<{remaining}]")
+    bar = progress_bar(total=len(images), desc=f"CW-L2 attack ({config.engine})", disable=not show,
+                       leave=False, bar_format="{l_bar}{bar}| {n:.1f}/{total} images [{elapsed}<{remaining}]")
     for start in range(0, len(images), config.batch_size):
         x = images[start : start + config.batch_size]  # (b, C, H, W)
         targets = torch.full((len(x),), target, dtype=torch.long, device=x.device)

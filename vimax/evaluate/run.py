@@ -31,7 +31,7 @@ import torch
 
 from vimax.atomic import atomic_write_json
 from vimax.data.base import Dataset
-from vimax.data.config import load_dataset
+from vimax.data.config import load_run_dataset
 from vimax.errors import ConfigError, DataError
 from vimax.evaluate.accuracy import error_rates, information_plane
 from vimax.evaluate.attack_engines import check_available, other_engine
@@ -67,11 +67,12 @@ class EvaluationConfig:
         fresh_noise_draws: fresh sets of draws of z under which each adversarial
             of the averaged prediction is checked again.
         carlini_wagner: the attack's own settings (its ``engine`` included).
-        n_clusters: k of k-means (10 in the paper).
+        n_clusters: k of k-means; None: the number of classes (10 in the paper).
         kmeans_n_init: k-means restarts.
         random_state: seed of k-means.
         seed: seeds torch before the sampled figures, so they repeat.
-        data_dir: overrides the data folder saved in the run's config.
+        data_dir: overrides the data folder saved in the run's config (for a
+            run trained on a data file: the file's or image folder's new path).
         device: "auto", "cpu" or "cuda".
         batch_size: images per evaluation batch.
         plot: write the latent plot (Fig. 2).
@@ -87,7 +88,7 @@ class EvaluationConfig:
     attack_cross_check: bool = False
     fresh_noise_draws: int = 20
     carlini_wagner: CarliniWagnerConfig = field(default_factory=CarliniWagnerConfig)
-    n_clusters: int = 10
+    n_clusters: int | None = None
     kmeans_n_init: int = 10
     random_state: int = 0
     seed: int = 0
@@ -119,8 +120,7 @@ class EvaluationConfig:
 
 def _load_data(config, summary: dict[str, Any], data_dir: str | None) -> Dataset:
     """The run's dataset from its saved config; refuse one that does not fit the model."""
-    data_config = config.data if data_dir is None else dataclasses.replace(config.data, data_dir=data_dir)
-    dataset = load_dataset(data_config)
+    dataset = load_run_dataset(config.data, summary, data_dir)  # a data file: same path, same SHA-256
     saved = (summary.get("name"), list(summary.get("input_shape", [])), summary.get("num_classes"))
     found = (dataset.name, list(dataset.input_shape), dataset.num_classes)
     if saved != found:
@@ -178,6 +178,10 @@ def evaluate_run(
     model = load_run(run_dir, device)
     dataset = dataset if dataset is not None else _load_data(config, summary, settings.data_dir)
     test = dataset.test
+    if settings.attack and dataset.bounds is None:  # CW-L2 is measured in pixel units of [0, 1] images
+        logger.warning("skipping the Carlini-Wagner attack: it measures distances in [0, 1] pixel units, "
+                       "and these inputs are unbounded (standardised) features, not images in [0, 1]")
+        settings = dataclasses.replace(settings, attack=False)
     if settings.attack:  # before any work, so a bad class leaves the folder untouched
         check_attack_classes(dataset.num_classes, settings.source, settings.target,
                              settings.attack_images)
@@ -199,9 +203,9 @@ def evaluate_run(
                                device)
 
     embeddings = mean_embeddings(model, test, settings.batch_size)  # (N, K)
-    representation = representation_quality(embeddings, test.labels, settings.n_clusters,
-                                             settings.random_state, settings.kmeans_n_init,
-                                             getattr(objective, "prior_std", 1.0))
+    k = settings.n_clusters or dataset.num_classes
+    representation = representation_quality(embeddings, test.labels, k, settings.random_state,
+                                             settings.kmeans_n_init, getattr(objective, "prior_std", 1.0))
     logger.info("ARI %.3f, cluster accuracy %.3f, Hoyer %.3f", representation["ari"],
                 representation["cluster_accuracy"], representation["hoyer"])
 

@@ -52,6 +52,9 @@ def cnn_trunk(
     width: float = 1.0,
 ) -> nn.Module:
     """Table 4: Conv(4x4, c) + BatchNorm + ReLU per channel count, then Linear to 2K."""
+    if len(input_shape) != 3:
+        raise ValueError(f"the cnn trunk needs images (C, H, W), the data have shape {tuple(input_shape)}; "
+                         "use the mlp trunk")
     channels, height, breadth = input_shape
     layers: list[nn.Module] = []
     for c in hidden:

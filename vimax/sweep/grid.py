@@ -23,6 +23,7 @@ from typing import Any
 from vimax.config import RunConfig, from_dict
 from vimax.errors import ConfigError
 from vimax.sweep.sweep_file import SweepFile, Variant, merge, nest
+from vimax.user_modules import imported
 
 __all__ = ["RunSpec", "expand", "run_id", "format_value", "SHORT_NAMES"]
 
@@ -44,6 +45,8 @@ class RunSpec:
         point: the run's axis values, by dotted key.
         reuse_training: copy the training of a finished run with the same config
             from another sweep under the same results folder (:mod:`vimax.sweep.reuse`).
+        imports: the user modules (``--import``) the worker imports before the run,
+            by default those imported in the process that built the spec.
     """
 
     sweep: str
@@ -56,6 +59,7 @@ class RunSpec:
     evaluation: dict[str, Any] | None = None
     point: dict[str, Any] = field(default_factory=dict)
     reuse_training: bool = True
+    imports: list[str] = field(default_factory=imported)
 
     @property
     def sweep_dir(self) -> Path:
@@ -125,9 +129,11 @@ def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
 def _check(data: dict[str, Any], where: str) -> dict[str, Any]:
     """Build and check the RunConfig; return ``data`` (the run is built from it like a config file)."""
     try:
-        from_dict(RunConfig, data).validate()
+        config = from_dict(RunConfig, data).validate()
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
+    if config.data.path is not None:  # made absolute here: a worker may run in another folder (Ray)
+        data = merge(data, {"data": {"path": config.data.path}})
     return data
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from vimax.atomic import atomic_write, atomic_write_json
 from vimax.config import RunConfig, from_dict
+from vimax.data.files import fingerprint
 from vimax.sweep.grid import RunSpec
 
 __all__ = ["find_twin", "adopt_twin", "REUSED_FROM"]
@@ -59,9 +60,20 @@ def find_twin(spec: RunSpec) -> Path | None:
         complete = all((folder / name).is_file() for name in (*COPIED, "metrics.json"))
         if not complete or folder.resolve() == own:
             continue
-        if _saved_config(folder) == wanted and not _is_copy(folder):
+        if _saved_config(folder) == wanted and not _is_copy(folder) and _same_data(folder):
             return folder
     return None
+
+
+def _same_data(folder: Path) -> bool:
+    """A run trained on a data file is copied only while that file is unchanged (its SHA-256)."""
+    try:
+        source = json.loads((folder / "config.json").read_text())["dataset"].get("source")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    if not isinstance(source, dict) or not source.get("sha256"):
+        return True  # a named dataset: its files are fixed (checked by checksum when downloaded)
+    return fingerprint(source.get("path", "")) == source["sha256"]
 
 
 def _is_copy(folder: Path) -> bool:

@@ -22,6 +22,7 @@ from vimax.config import RunConfig, from_dict
 from vimax.errors import ConfigError, VimaxError
 from vimax.sweep.grid import RunSpec
 from vimax.sweep.records import DONE, FAILED, read_record, write_record
+from vimax.user_modules import import_modules
 
 __all__ = ["execute_run", "record_failure", "record_if_finished", "is_finished", "run_status",
            "check_evaluation", "EVALUATION", "METRICS"]
@@ -117,6 +118,7 @@ def execute_run(spec: RunSpec, threads: int = 0) -> dict[str, Any]:
     }
     began = time.perf_counter()
     try:
+        import_modules(spec.imports)  # a spawned worker registers the user's datasets too
         metrics = _train_and_evaluate(spec)
         record.update(status=DONE, test_error=metrics.get("test_error"))
         if "reused_from" in metrics:

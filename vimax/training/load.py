@@ -29,10 +29,11 @@ def load_run_config(run_dir: str | Path) -> tuple[RunConfig, dict]:
                               f"missing {error}") from None
     shape, classes = (dataset.get(k) if isinstance(dataset, dict) else None
                       for k in ("input_shape", "num_classes"))
-    if not (isinstance(shape, list) and len(shape) == 3 and _counts(shape) and _counts([classes])
+    if not (isinstance(shape, list) and len(shape) >= 1 and _counts(shape) and _counts([classes])
             and classes >= 2):
         raise CheckpointError(f"{folder.path / 'config.json'}: the dataset summary needs input_shape "
-                              f"[C, H, W] and num_classes >= 2, got {dataset!r:.100}")
+                              f"(a list of sizes, [C, H, W] for images) and num_classes >= 2, "
+                              f"got {dataset!r:.100}")
     return config, dataset
 
 
@@ -43,8 +44,9 @@ def _counts(values: list) -> bool:
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> StochasticClassifier:
     """The trained classifier of a finished run, in eval mode.
 
-    ``model(x)`` (x: pixels in [0, 1], shaped (B, C, H, W) as the dataset gives
-    them) returns the deterministic logits at z = mean; ``model.posterior(x)``,
+    ``model(x)`` (x: inputs as the dataset gives them, (B, C, H, W) pixels in [0, 1]
+    for images, standardised features for a data file of floats) returns the
+    deterministic logits at z = mean; ``model.posterior(x)``,
     ``model.sample_logits(x, L)`` and ``model.predict_proba(x, L)`` give the
     stochastic view. The weights load with ``weights_only=True``: no code runs.
     """

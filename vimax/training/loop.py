@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from vimax import failpoints
 from vimax.data.base import Dataset, Split
@@ -34,6 +33,7 @@ from vimax.metrics.diagnostics import (
 )
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
+from vimax.progress import progress_bar
 from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
 from vimax.training.run_folder import TENSORBOARD, RunFolder
@@ -105,7 +105,7 @@ def train_epoch(
     sums: torch.Tensor | None = None
     names: list[str] = []
     show = config.progress if config.progress is not None else sys.stderr.isatty()
-    bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
+    bar = progress_bar(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                disable=not show, mininterval=0.5)
     samples = None if config.train_samples == 1 else config.train_samples
     first_bad = torch.full((), steps, dtype=torch.long, device=device)  # steps = none yet
@@ -282,7 +282,7 @@ def dataset_summary(dataset: Dataset) -> dict[str, Any]:
     return {"name": dataset.name, "input_shape": list(dataset.input_shape),
             "num_classes": dataset.num_classes, "label_entropy": dataset.label_entropy,
             "sizes": {"train": len(dataset.train), "val": len(dataset.val),
-                      "test": len(dataset.test)}}
+                      "test": len(dataset.test)}, **dataset.provenance()}
 
 
 def final_metrics(model, dataset, objective, config, history, device) -> dict[str, Any]:

@@ -102,6 +102,7 @@ class RunFolder:
         """
         self.check_can_start(config, resume)
         if resume and (self.path / CONFIG).is_file():
+            self._check_same_data(dataset)
             return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -115,6 +116,16 @@ class RunFolder:
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
         })
+
+    def _check_same_data(self, dataset: dict[str, Any]) -> None:
+        """A resumed run must read the data file it started on (same SHA-256)."""
+        saved = self.read_json(CONFIG).get("dataset")
+        before = saved.get("source") if isinstance(saved, dict) else None
+        now = dataset.get("source")
+        if isinstance(before, dict) and isinstance(now, dict) and before.get("sha256") != now.get("sha256"):
+            raise VimaxError(f"{now.get('path')} changed since {self.path} started (SHA-256 "
+                             f"{str(now.get('sha256'))[:16]}..., the run recorded "
+                             f"{str(before.get('sha256'))[:16]}...); resume it on the same data")
 
     def read_json(self, name: str) -> Any:
         try:
