@@ -38,7 +38,7 @@ def test_train_writes_the_run_and_prints_the_test_error(tmp_path, capsys):
     assert f"rate {metrics['rate_bits']:.1f} bits" in printed
     assert f"saved in {out}" in printed
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "metrics.json", "metrics.jsonl", "model.pt"]
+        "config.json", "curves.png", "metrics.json", "metrics.jsonl", "model.pt"]
     config = json.loads((out / "config.json").read_text())["config"]
     assert config["model"]["hidden"] == [64, 64] and config["train"]["lr"] == 1e-3
     assert config["train"]["epochs"] == 1 and config["objective"]["name"] == "vim"

@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vimax.evaluate.carlini_wagner import CarliniWagnerConfig
     from vimax.evaluate.run import EVALUATION, EvaluationConfig, evaluate_run
+    from vimax.report.curves import write_run_curves
 
     settings = EvaluationConfig(
         samples=args.samples, attack=not args.no_attack, attack_images=args.attack_images,
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir, device=args.device)
     result = evaluate_run(args.run_dir, settings)
     print(format_evaluation(result))
-    print(f"saved in {Path(args.run_dir) / EVALUATION}")
+    curves = write_run_curves(args.run_dir)
+    print(f"saved in {Path(args.run_dir) / EVALUATION}" + (f"; learning curves: {curves}" if curves else ""))
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from vimax.cli import add_run_options, run_config_from_args
+from vimax.report.curves import write_run_curves
 from vimax.training.loop import fit
 
 
@@ -12,13 +13,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     parser.add_argument("--out", required=True, help="run folder to create")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also write TensorBoard events into OUT/tensorboard (train.tensorboard; "
+                             "needs pip install 'vimax[tensorboard]')")
 
 
 def run(args: argparse.Namespace) -> int:
     config = run_config_from_args(args)
+    if args.tensorboard:
+        config.train.tensorboard = True
     metrics = fit(config, args.out, resume=args.resume)
     print(format_metrics(metrics))
-    print(f"saved in {args.out}")
+    curves = write_run_curves(args.out)
+    print(f"saved in {args.out}" + (f" (learning curves: {curves.name})" if curves else ""))
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from vimax.atomic import atomic_write
 from vimax.report.stats import Summary
 
-__all__ = ["Series", "errorbar_figure"]
+__all__ = ["Series", "errorbar_figure", "seeds_label"]
 
 
 @dataclass
@@ -24,7 +24,8 @@ class Series:
         return sorted((x, s) for x, s in self.points if s.mean is not None)
 
 
-def _seeds_label(series: Series) -> str:
+def seeds_label(series: Series) -> str:
+    """The series' label with its number of seeds: "VIM (n = 3)", "VIB (n = 2–3)"."""
     counts = sorted({s.n for _, s in series.finished})
     if not counts:
         return series.label
@@ -68,7 +69,7 @@ def errorbar_figure(
         means = [scale * s.mean for _, s in points]
         errors = [scale * (s.std or 0.0) for _, s in points]
         axes.errorbar(xs, means, yerr=errors, marker="o", markersize=4, capsize=3, linewidth=1.4,
-                      linestyle=line.linestyle, label=_seeds_label(line))
+                      linestyle=line.linestyle, label=seeds_label(line))
     for label, x, y, colour in references:
         axes.scatter([x], [y], marker="*", s=140, zorder=5, color=colour, edgecolors="black", linewidths=0.6,
                      label=label)

@@ -37,6 +37,9 @@ class TrainConfig:
         device: "auto" (CUDA when present), "cpu" or "cuda".
         threads: torch intra-op threads; 0 keeps torch's default.
         progress: show a progress bar (None: only when stderr is a terminal).
+        tensorboard: also write each epoch's numbers as TensorBoard events into the run's
+            ``tensorboard/`` folder (needs ``pip install 'vimax[tensorboard]'``); it changes
+            nothing in the training, and a resumed run may turn it on or off.
     """
 
     epochs: int = 10
@@ -54,6 +57,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 0
     progress: bool | None = None
+    tensorboard: bool = False
 
     def validate(self) -> None:
         checks = [

@@ -36,8 +36,9 @@ from vimax.objectives.config import build_objective
 from vimax.progress import progress_bar
 from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
-from vimax.training.run_folder import RunFolder
+from vimax.training.run_folder import TENSORBOARD, RunFolder
 from vimax.training.state import restore_training_state, seed_everything, training_state
+from vimax.training.tensorboard import EventLog, check_available
 
 if TYPE_CHECKING:
     from vimax.config import RunConfig
@@ -213,6 +214,8 @@ def fit(
         logger.info("%s is finished already", folder.path)
         return folder.read_json("metrics.json")
     device = resolve_device(tc.device)
+    if tc.tensorboard:
+        check_available()  # before any work: one clear line when tensorboard is not installed
     if tc.threads:
         torch.set_num_threads(tc.threads)
     dataset = dataset if dataset is not None else load_dataset(config.data)
@@ -232,6 +235,7 @@ def fit(
         state = folder.load_checkpoint()
         start, history, train_seconds = restore_training_state(state, model, optimizer, average)
         logger.info("resuming %s after epoch %d", folder.path, start)
+    events = EventLog(folder.path / TENSORBOARD, start) if tc.tensorboard else None  # a live view
     train, val = dataset.train.to(device), dataset.val.to(device)
     probe = Split(train.images[: tc.batch_size], train.labels[: tc.batch_size])  # fixed diagnostics batch
     for epoch in range(start, tc.epochs):
@@ -256,6 +260,8 @@ def fit(
         history.append(row)
         logger.info("epoch %d: %s", epoch + 1,
                     ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and v is not None))
+        if events is not None:  # before the checkpoint: a resume purges the epochs it trains again
+            events.epoch(row)
         folder.write_history(history)
         folder.save_checkpoint(training_state(epoch + 1, model, optimizer, average, history, train_seconds))
         failpoints.failpoint("epoch_end", epoch=epoch + 1, run=folder.path.name)
@@ -265,6 +271,8 @@ def fit(
     metrics.update(diagnostics_summary(history, objective))
     metrics.update(train_seconds=train_seconds, epochs=tc.epochs,
                    train_samples_per_s=(len(dataset.train) * tc.epochs) / max(train_seconds, 1e-9))
+    if events is not None:
+        events.finish(tc.epochs, metrics)
     folder.finish(metrics, model_state)
     return metrics
 

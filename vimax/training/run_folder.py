@@ -7,13 +7,16 @@ Layout of a run folder::
     metrics.jsonl    one JSON line per finished epoch
     metrics.json     final figures; its presence marks the run as finished
     model.pt         the final weights (state dict) used for the final figures
+    curves.png       the learning curves (written by ``vimax train`` and ``vimax evaluate``)
+    tensorboard/     TensorBoard event files, when ``train.tensorboard`` is on
 
-Every file is written atomically.
+Every file is written atomically (the event files are appended to, and flushed each epoch).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import subprocess
 from pathlib import Path
@@ -25,10 +28,13 @@ import vimax
 from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_jsonl
 from vimax.errors import CheckpointError, VimaxError
 
-__all__ = ["RunFolder", "git_revision"]
+__all__ = ["RunFolder", "git_revision", "CONFIG", "CHECKPOINT", "HISTORY", "METRICS", "MODEL", "CURVES",
+           "TENSORBOARD"]
 
-CONFIG, CHECKPOINT, HISTORY, METRICS, MODEL = (
-    "config.json", "checkpoint.pt", "metrics.jsonl", "metrics.json", "model.pt",
+logger = logging.getLogger(__name__)
+
+CONFIG, CHECKPOINT, HISTORY, METRICS, MODEL, CURVES, TENSORBOARD = (
+    "config.json", "checkpoint.pt", "metrics.jsonl", "metrics.json", "model.pt", "curves.png", "tensorboard",
 )
 
 
@@ -43,6 +49,20 @@ def git_revision() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return rev + ("-dirty" if dirty else "")
+
+
+# how a run is watched, not what it computes: a resume may change them
+VIEW_SETTINGS = (("train", "tensorboard"),)
+
+
+def _settings(config: dict[str, Any]) -> dict[str, Any]:
+    """A config without its VIEW_SETTINGS, to compare two runs' settings."""
+    kept = {section: dict(values) if isinstance(values, dict) else values
+            for section, values in config.items()}
+    for section, key in VIEW_SETTINGS:
+        if isinstance(kept.get(section), dict):
+            kept[section].pop(key, None)
+    return kept
 
 
 class RunFolder:
@@ -70,7 +90,7 @@ class RunFolder:
                              "it or choose another --out")
         if resume and (self.path / CONFIG).is_file():
             saved = self.read_json(CONFIG)["config"]
-            if saved != json.loads(json.dumps(config)):  # compare as JSON: tuples are lists
+            if _settings(saved) != _settings(json.loads(json.dumps(config))):  # as JSON: tuples are lists
                 raise VimaxError(f"{self.path} holds a run with another config; "
                                  "resume it with the same settings or choose another --out")
 
@@ -123,6 +143,25 @@ class RunFolder:
 
     def write_history(self, history: list[dict[str, Any]]) -> None:
         atomic_write_jsonl(self.path / HISTORY, history)
+
+    def read_history(self) -> list[dict[str, Any]]:
+        """The rows of metrics.jsonl, one per finished epoch ([] when there is none); a line that
+        cannot be read is skipped with a warning."""
+        try:
+            lines = (self.path / HISTORY).read_text().splitlines()
+        except OSError:
+            return []
+        rows = []
+        for number, line in enumerate(lines, 1):
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            if isinstance(row, dict):
+                rows.append(row)
+            elif line.strip():
+                logger.warning("%s line %d is not a JSON object; skipped", self.path / HISTORY, number)
+        return rows
 
     def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor]) -> None:
         """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint."""
