@@ -22,6 +22,7 @@ from vimax.atomic import atomic_write, atomic_write_json
 from vimax.config import RunConfig, from_dict
 from vimax.data.files import fingerprint
 from vimax.sweep.grid import RunSpec
+from vimax.training.run_folder import comparable_settings
 
 __all__ = ["find_twin", "adopt_twin", "REUSED_FROM"]
 
@@ -60,7 +61,9 @@ def find_twin(spec: RunSpec) -> Path | None:
         complete = all((folder / name).is_file() for name in (*COPIED, "metrics.json"))
         if not complete or folder.resolve() == own:
             continue
-        if _saved_config(folder) == wanted and not _is_copy(folder) and _same_data(folder):
+        saved = _saved_config(folder)
+        same = saved is not None and comparable_settings(saved) == comparable_settings(wanted)
+        if same and not _is_copy(folder) and _same_data(folder):
             return folder
     return None
 

@@ -55,7 +55,7 @@ def git_revision() -> str | None:
 VIEW_SETTINGS = (("train", "tensorboard"),)
 
 
-def _settings(config: dict[str, Any]) -> dict[str, Any]:
+def comparable_settings(config: dict[str, Any]) -> dict[str, Any]:
     """A config without its VIEW_SETTINGS, to compare two runs' settings."""
     kept = {section: dict(values) if isinstance(values, dict) else values
             for section, values in config.items()}
@@ -90,7 +90,8 @@ class RunFolder:
                              "it or choose another --out")
         if resume and (self.path / CONFIG).is_file():
             saved = self.read_json(CONFIG)["config"]
-            if _settings(saved) != _settings(json.loads(json.dumps(config))):  # as JSON: tuples are lists
+            wanted = json.loads(json.dumps(config))  # as JSON: tuples are lists
+            if comparable_settings(saved) != comparable_settings(wanted):
                 raise VimaxError(f"{self.path} holds a run with another config; "
                                  "resume it with the same settings or choose another --out")
 
