@@ -47,7 +47,7 @@ def _training(training: dict, config: dict, data: str) -> list[str]:
     for name in OBJECTIVES:
         row = training["objectives"][name]
         lines.append(f"{name:<14}{row['plain_samples_per_s']:>8.0f}{row['vimax_samples_per_s']:>8.0f}"
-                     f"{_pct(row['ratio'], row['ratio_iqr']):>19}"
+                     f"{row['ratio']:>11.2f}x [{row['ratio_iqr']:.2f}]"
                      f"{_pct(row['bound_fraction'], row['bound_fraction_iqr']):>19}"
                      f"{_pct(row['plain_bound_fraction'], row['plain_bound_fraction_iqr']):>19}"
                      f"{row['flops_per_step'] / 1e9:>11.3f}{100 * row['vimax_flop_fraction']:>11.1f}%")
