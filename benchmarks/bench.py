@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tiny step counts, for a smoke run (the figures mean nothing)")
     parser.add_argument("--threads", type=positive_int,
                         help="torch intra-op threads, e.g. 1 or 2 (default: torch's own)")
+    parser.add_argument("--clock", choices=("wall", "cpu"),
+                        help="wall: elapsed time (default); cpu: the process's CPU time, for a machine "
+                             "shared with other work (needs --threads 1)")
     parser.add_argument("--steps", type=positive_int,
                         help=f"MLP training steps per repeat (default {default.steps})")
     parser.add_argument("--cnn-steps", type=positive_int,
@@ -63,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
     config = BenchConfig().quick() if args.quick else BenchConfig()
-    for name in ("steps", "cnn_steps", "repeats", "threads", "data_dir"):
+    for name in ("steps", "cnn_steps", "repeats", "threads", "clock", "data_dir"):
         value = getattr(args, name)
         if value is not None:
             setattr(config, name, value)

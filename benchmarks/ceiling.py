@@ -95,7 +95,7 @@ def ceiling_step(shapes: list[tuple[int, int]], batch_size: int, models: int = 1
 
 def matmul_ceiling(shapes: list[tuple[int, int]], batch_size: int, models: int = 1,
                    min_run_time: float = 2.0, extra: Callable[[], object] | None = None,
-                   threads: int | None = None) -> dict[str, object]:
+                   threads: int | None = None, clock: str = "wall") -> dict[str, object]:
     """Samples/s of :func:`ceiling_step`, all models together, by ``Timer.blocked_autorange``.
 
     Args:
@@ -105,13 +105,14 @@ def matmul_ceiling(shapes: list[tuple[int, int]], batch_size: int, models: int =
         min_run_time: seconds of ``blocked_autorange``.
         extra: one more call per step, timed with the products.
         threads: intra-op threads (None: as configured).
+        clock: "wall" or "cpu" (:data:`benchmarks.timing.CLOCKS`).
 
     Returns:
         {"models", "samples_per_s" (at the median step time, summed over the models),
         "iqr_pct" (of the median), "runs" (samples/s of each block)}.
     """
     timer = call_timer(ceiling_step(shapes, batch_size, models, extra), f"ceiling x{models}",
-                       threads or torch.get_num_threads())
+                       threads or torch.get_num_threads(), clock)
     summary = rate_summary(timer.blocked_autorange(min_run_time=min_run_time), models * batch_size)
     return {"models": models, "samples_per_s": summary["per_s"], "iqr_pct": summary["iqr_pct"],
             "runs": summary["runs"]}

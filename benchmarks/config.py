@@ -36,6 +36,8 @@ class BenchConfig:
         peak_sizes: sizes of the square matmuls that measure the peak.
         data_dir: folder with mnist.npz (None: $VIMAX_DATA, then the cache).
         threads: torch intra-op threads (None: torch's default).
+        clock: "wall" (elapsed time) or "cpu" (the process's CPU time, which does not advance
+            while other processes hold the cores; needs ``threads`` = 1).
         skip_cnn: leave out the CNN measurement.
         skip_memory: leave out the peak-memory run.
         memory_dataset: dataset of the peak-memory run ("mnist"; "digits" in quick mode).
@@ -56,6 +58,7 @@ class BenchConfig:
     peak_sizes: tuple[int, ...] = (1024, 1536, 2048)
     data_dir: str | None = None
     threads: int | None = None
+    clock: str = "wall"
     skip_cnn: bool = False
     skip_memory: bool = False
     memory_dataset: str = "mnist"
@@ -81,6 +84,11 @@ class BenchConfig:
             raise ConfigError(f"bench batch_size must be >= 2, got {self.batch_size}")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"bench threads must be >= 1, got {self.threads}")
+        if self.clock not in ("wall", "cpu"):
+            raise ConfigError(f"bench clock must be wall or cpu, got {self.clock!r}")
+        if self.clock == "cpu" and self.threads != 1:
+            raise ConfigError("bench clock cpu needs --threads 1: with more threads the process's CPU "
+                              "time counts every thread, and their spin-waits")
         if not self.autorange_seconds > 0:
             raise ConfigError(f"bench autorange_seconds must be > 0, got {self.autorange_seconds}")
         return self

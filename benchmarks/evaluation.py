@@ -20,7 +20,8 @@ def measure_evaluation(config: BenchConfig, test: Split, threads: int) -> dict[s
     ``autorange_seconds``, at most 5x that)."""
     split = subset(test, config.eval_images)
     model, _ = build_run("vim", config, 0)
-    timer = call_timer(lambda: error_rates(model, split, config.eval_samples), "evaluation", threads)
+    timer = call_timer(lambda: error_rates(model, split, config.eval_samples), "evaluation", threads,
+                       config.clock)
     measurement = timer.adaptive_autorange(threshold=EVAL_IQR_THRESHOLD,
                                            min_run_time=config.autorange_seconds,
                                            max_run_time=5 * config.autorange_seconds)

@@ -42,16 +42,16 @@ def training_step_flops(model: StochasticClassifier, objective: nn.Module, x: to
 
 
 def matmul_peak(sizes: Iterable[int] = (1024, 1536, 2048), min_run_time: float = 2.0,
-                threads: int | None = None) -> float:
+                threads: int | None = None, clock: str = "wall") -> float:
     """The float32 GFLOP/s of the fastest size's median square matmul (2 n^3 FLOPs each).
 
     Each size is timed by ``Timer.blocked_autorange(min_run_time)`` with ``threads``
-    intra-op threads (None: as configured).
+    intra-op threads (None: as configured), reading ``clock`` (:data:`benchmarks.timing.CLOCKS`).
     """
     threads = threads or torch.get_num_threads()
     best = 0.0
     for n in sizes:
         a, b, out = torch.randn(n, n), torch.randn(n, n), torch.empty(n, n)
-        timer = call_timer(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), f"mm {n}", threads)
+        timer = call_timer(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), f"mm {n}", threads, clock)
         best = max(best, 2 * n**3 / timer.blocked_autorange(min_run_time=min_run_time).median / 1e9)
     return best

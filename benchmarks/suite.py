@@ -67,7 +67,7 @@ def measure_ceiling(config: BenchConfig, training: dict, threads: int) -> dict[s
     results: dict[str, object] = {"shapes": shapes}
     for name, models in (("single", 1), ("stacked", STACKED_MODELS)):
         results[name] = matmul_ceiling(shapes, config.batch_size, models, config.autorange_seconds,
-                                       threads=threads)
+                                       threads=threads, clock=config.clock)
     results["single_with_adam"] = {"models": 1, **training["bound"]}
     for name in ("single", "stacked", "single_with_adam"):
         results[name]["ratio_to_plain"] = results[name]["samples_per_s"] / plain
@@ -84,7 +84,7 @@ def run_bench(config: BenchConfig) -> dict[str, object]:
     try:
         results: dict[str, object] = {"machine": machine_info(), "config": dataclasses.asdict(config)}
         logger.info("measuring the float32 matmul peak")
-        peak = matmul_peak(config.peak_sizes, config.autorange_seconds, threads)
+        peak = matmul_peak(config.peak_sizes, config.autorange_seconds, threads, config.clock)
         results["matmul_peak_gflops"] = peak
         train, test, source = load_mnist(config)
         results["data"] = source

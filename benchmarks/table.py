@@ -11,7 +11,7 @@ def format_table(results: dict) -> str:
     """The figures of :func:`benchmarks.suite.run_bench` as a readable table."""
     machine, config, training = results["machine"], results["config"], results["training"]
     lines = [f"bench  {machine['date']}  {machine['cpu']}, {machine['cores']} cores, "
-             f"{machine['threads']} threads, torch {machine['torch']}, "
+             f"{machine['threads']} threads, {config.get('clock', 'wall')} clock, torch {machine['torch']}, "
              f"load {_load(machine['load_average_1min'])} -> {_load(machine.get('load_average_1min_end'))}",
              f"float32 matmul peak: {results['matmul_peak_gflops']:.1f} GFLOP/s", ""]
     lines += _training(training, config, results["data"])

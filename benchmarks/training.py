@@ -31,14 +31,14 @@ logger = logging.getLogger(__name__)
 
 
 def interleaved(builders: dict[str, Callable[[int], Callable[[], object]]], calls: dict[str, int],
-                repeats: int, threads: int) -> dict[str, list[Measurement]]:
+                repeats: int, threads: int, clock: str = "wall") -> dict[str, list[Measurement]]:
     """``repeats`` rounds of one ``Timer.timeit(calls[name])`` per task, each on a call built
     fresh by ``builders[name](repeat)``; forwards in even rounds, backwards in odd ones."""
     names = list(builders)
     measurements: dict[str, list[Measurement]] = {name: [] for name in names}
     for repeat in range(repeats):
         for name in names if repeat % 2 == 0 else names[::-1]:
-            timer = call_timer(builders[name](repeat), name, threads)
+            timer = call_timer(builders[name](repeat), name, threads, clock)
             measurements[name].append(timer.timeit(number=calls[name]))
         logger.info("repeat %d/%d: %s", repeat + 1, repeats,
                     ", ".join(f"{n} {measurements[n][-1].median * 1e3:.0f} ms" for n in names))
@@ -78,7 +78,7 @@ def measure_mlp(config: BenchConfig, train: Split, peak: float, threads: int) ->
         builders[f"{objective}/plain"] = partial(plain_loop, objective, chunks, config)
         builders[f"{objective}/vimax"] = partial(_vimax_run, objective, chunks, config)
     calls = {name: len(chunks) for name in builders} | {"bound": config.timed_steps}
-    measurements = interleaved(builders, calls, config.repeats, threads)
+    measurements = interleaved(builders, calls, config.repeats, threads, config.clock)
     per_call = {name: (config.batch_size if name == "bound" else chunk * config.batch_size)
                 for name in builders}
     rates = {name: _rates(measurements[name], per_call[name]) for name in builders}
@@ -127,7 +127,7 @@ def measure_cnn(config: BenchConfig, peak: float, threads: int) -> dict[str, obj
 
     builders = {name: partial(build, name) for name in formats}
     measurements = interleaved(builders, {name: config.cnn_steps for name in formats}, config.repeats,
-                               threads)
+                               threads, config.clock)
     flops = _batch_flops("vim", config, chunks["contiguous"][0], trunk="cnn", input_shape=shape)
     rates = {name: _rates(measurements[name], config.batch_size) for name in formats}
     results: dict[str, object] = {"flops_per_step": flops, "latent_dim": config.cnn_latent_dim,

@@ -121,6 +121,8 @@ def test_table_has_every_figure(smoke_json):
     (["--threads", "all"], "invalid positive_int value: 'all'"),
     (["--cnn-steps", "1.5"], "invalid positive_int value: '1.5'"),
     (["--fast"], "unrecognized arguments: --fast"),
+    (["--clock", "tsc"], "argument --clock: invalid choice: 'tsc'"),
+    (["--clock", "cpu", "--threads", "2"], "bench clock cpu needs --threads 1"),
 ])
 def test_bad_input_is_one_error_line(argv, fragment, capsys):
     assert _run(argv) == 2

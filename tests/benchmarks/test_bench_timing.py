@@ -88,3 +88,13 @@ def test_call_timer_runs_with_the_given_threads():
     before = torch.get_num_threads()
     call_timer(lambda: seen.append(torch.get_num_threads()), "threads", threads=2).timeit(1)
     assert set(seen) == {2} and torch.get_num_threads() == before
+
+
+def test_cpu_clock_does_not_count_time_off_the_cpu():
+    """The wall clock counts a sleep in full, the process's CPU time does not: what lets the
+    cpu clock ignore the time other processes hold the cores."""
+    import time
+
+    wall = call_timer(lambda: time.sleep(0.2), "sleep", threads=1, clock="wall").timeit(1)
+    cpu = call_timer(lambda: time.sleep(0.2), "sleep", threads=1, clock="cpu").timeit(1)
+    assert wall.median >= 0.2 and cpu.median < 0.1
