@@ -65,7 +65,7 @@ class BenchConfig:
 
     def quick(self) -> BenchConfig:
         """Tiny sizes for a smoke run: every figure is produced, none is meaningful."""
-        return replace(self, steps=3, repeats=2, chunk_steps=1, eval_images=1000, cnn_steps=1,
+        return replace(self, steps=3, repeats=2, chunk_steps=2, eval_images=1000, cnn_steps=1,
                        cnn_width=0.25, autorange_seconds=0.05, peak_sizes=(256,),
                        memory_dataset="digits")
 

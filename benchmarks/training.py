@@ -60,9 +60,10 @@ def _flop_fraction(samples_per_s: float, batch_size: int, step_flops: int, peak:
     return samples_per_s / batch_size * step_flops / (peak * 1e9)
 
 
-def _batch_flops(objective: str, config: BenchConfig, batch: Split, **run: object) -> int:
+def _batch_flops(objective: str, config: BenchConfig, data: Split, batch_size: int, **run: object) -> int:
+    """FLOPs of one training step on the first ``batch_size`` examples of ``data``."""
     model, built = build_run(objective, config, 0, **run)
-    return training_step_flops(model, built, batch.images, batch.labels)
+    return training_step_flops(model, built, data.images[:batch_size], data.labels[:batch_size])
 
 
 def _vimax_run(objective: str, chunks: list[Split], config: BenchConfig, seed: int) -> Callable[[], None]:
@@ -90,7 +91,7 @@ def measure_mlp(config: BenchConfig, train: Split, peak: float, threads: int) ->
         ratio = paired(rates[f"{objective}/vimax"], rates[f"{objective}/plain"])
         bound_fraction = paired(rates[f"{objective}/vimax"], rates["bound"])
         plain_bound_fraction = paired(rates[f"{objective}/plain"], rates["bound"])
-        flops = _batch_flops(objective, config, chunks[0])
+        flops = _batch_flops(objective, config, chunks[0], config.batch_size)
         results[objective] = {
             "plain_samples_per_s": plain["per_s"], "vimax_samples_per_s": vimax["per_s"],
             "plain_iqr_pct": plain["iqr_pct"], "vimax_iqr_pct": vimax["iqr_pct"],
@@ -128,7 +129,8 @@ def measure_cnn(config: BenchConfig, peak: float, threads: int) -> dict[str, obj
     builders = {name: partial(build, name) for name in formats}
     measurements = interleaved(builders, {name: config.cnn_steps for name in formats}, config.repeats,
                                threads, config.clock)
-    flops = _batch_flops("vim", config, chunks["contiguous"][0], trunk="cnn", input_shape=shape)
+    flops = _batch_flops("vim", config, chunks["contiguous"][0], config.batch_size, trunk="cnn",
+                         input_shape=shape)
     rates = {name: _rates(measurements[name], config.batch_size) for name in formats}
     results: dict[str, object] = {"flops_per_step": flops, "latent_dim": config.cnn_latent_dim,
                                   "width": config.cnn_width}

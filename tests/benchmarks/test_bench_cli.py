@@ -49,7 +49,8 @@ def test_smoke_run_gives_every_figure(smoke_json):
     assert results["memory"] is None and results["cnn"] is None and results["matmul_peak_gflops"] > 0
     assert results["machine"]["threads"] == 1 and results["config"]["steps"] == 2
     training = results["training"]
-    assert training["steps"] == 2 and set(training["objectives"]) == set(OBJECTIVES)
+    assert training["steps"] == 2 and training["chunk_steps"] == 2
+    assert set(training["objectives"]) == set(OBJECTIVES)
     for name in OBJECTIVES:
         row = training["objectives"][name]
         assert {"plain_samples_per_s", "vimax_samples_per_s", "plain_iqr_pct", "vimax_iqr_pct", "ratio",
@@ -80,7 +81,8 @@ def test_smoke_fractions_are_medians_of_per_repeat_ratios(smoke_json):
 
 
 def test_smoke_flops_per_step_are_flop_counter_modes(smoke_json):
-    """The reported FLOPs per step are FlopCounterMode's over one training step."""
+    """The reported FLOPs per step are FlopCounterMode's over one training step (one batch,
+    though each timed call trains a chunk of 2 batches here)."""
     config = BenchConfig(**{k: v for k, v in smoke_json["config"].items() if k != "peak_sizes"})
     x, y = torch.rand(config.batch_size, 1, 28, 28), torch.randint(0, 10, (config.batch_size,))
     for name in OBJECTIVES:
