@@ -1,4 +1,4 @@
-"""The ``vimax`` command: train | demo | evaluate | sweep | report | bench.
+"""The ``vimax`` command: train | demo | evaluate | sweep | report.
 
 Library code logs; this module prints. Any user error ends with one line on
 stderr and exit code 2. ``--import MODULE`` (before or after the command, any
@@ -29,7 +29,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "vimax.commands.evaluate"),
     "sweep": ("run a grid of runs from a config, resumably", "vimax.commands.sweep"),
     "report": ("write REPORT.md from saved results", "vimax.commands.report"),
-    "bench": ("measure training and evaluation speed", "vimax.commands.bench"),
 }
 
 

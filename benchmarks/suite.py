@@ -1,7 +1,8 @@
-"""All of ``vimax bench`` in one call: the figures as one JSON-ready dict."""
+"""All of the benchmark in one call: the figures as one JSON-ready dict."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -9,26 +10,23 @@ import platform
 
 import torch
 
-from vimax.benchmark.ceiling import linear_shapes, matmul_ceiling
-from vimax.benchmark.config import BenchConfig
-from vimax.benchmark.flops import matmul_peak
-from vimax.benchmark.measure import (
-    build_run,
-    fit_optimizer,
-    measure_cnn,
-    measure_evaluation,
-    measure_mlp,
-    random_split,
-)
-from vimax.benchmark.memory import measure_memory
+from benchmarks.ceiling import linear_shapes, matmul_ceiling
+from benchmarks.config import BenchConfig
+from benchmarks.evaluation import measure_evaluation
+from benchmarks.flops import matmul_peak
+from benchmarks.loops import build_run, random_split
+from benchmarks.memory import measure_memory
+from benchmarks.training import measure_cnn, measure_mlp
 from vimax.data.base import Split
 from vimax.data.config import DataConfig, load_dataset
 from vimax.errors import VimaxError
-from vimax.training.config import TrainConfig
 
-__all__ = ["run_bench", "machine_info", "load_mnist"]
+__all__ = ["run_bench", "machine_info", "load_mnist", "STACKED_MODELS"]
 
 logger = logging.getLogger(__name__)
+
+# models stacked into batched matmuls for the ceiling of a sweep that trains them as one
+STACKED_MODELS = 4
 
 
 def machine_info() -> dict[str, object]:
@@ -53,33 +51,26 @@ def load_mnist(config: BenchConfig) -> tuple[Split, Split, str]:
         dataset = load_dataset(DataConfig(name="mnist", data_dir=config.data_dir, download=False))
         return dataset.train, dataset.test, "mnist"
     except VimaxError as error:
-        logger.warning("MNIST not available (%s); timing random data of MNIST's shape instead",
-                       error)
+        logger.warning("MNIST not available (%s); timing random data of MNIST's shape instead", error)
         n = config.steps * config.batch_size
         return (random_split(n, (1, 28, 28)), random_split(config.eval_images, (1, 28, 28), seed=1),
                 "random (MNIST not found)")
 
 
-# models stacked into batched matmuls for the ceiling of a sweep that trains them as one
-STACKED_MODELS = 4
-
-
-def measure_ceiling(config: BenchConfig, training: dict) -> dict[str, object]:
-    """The MLP step's matmuls alone (:mod:`vimax.benchmark.ceiling`) for 1 model and
-    ``STACKED_MODELS`` stacked, and for 1 model with the fused Adam step that
-    ``vimax train`` runs, against the plain loop's deterministic samples/s."""
-    model, _ = build_run("deterministic", config, 0)
-    shapes = linear_shapes(model)
-    for parameter in model.parameters():
-        parameter.grad = torch.randn_like(parameter)
-    optimizer = fit_optimizer(model, TrainConfig())
+def measure_ceiling(config: BenchConfig, training: dict, threads: int) -> dict[str, object]:
+    """The MLP step's matmuls alone (:mod:`benchmarks.ceiling`) for 1 model and
+    ``STACKED_MODELS`` stacked, by ``blocked_autorange``; and for 1 model with the fused
+    Adam step, the bound timed within every repeat of the training timings. Each
+    against the plain loop's deterministic samples/s (ratio of the medians)."""
+    shapes = linear_shapes(build_run("deterministic", config, 0)[0])
     plain = training["objectives"]["deterministic"]["plain_samples_per_s"]
     results: dict[str, object] = {"shapes": shapes}
-    for name, models, extra in (("single", 1, None), ("stacked", STACKED_MODELS, None),
-                                ("single_with_adam", 1, optimizer.step)):
-        figure = matmul_ceiling(shapes, config.batch_size, config.steps, models, config.repeats, extra)
-        figure["ratio_to_plain"] = figure["samples_per_s"] / plain
-        results[name] = figure
+    for name, models in (("single", 1), ("stacked", STACKED_MODELS)):
+        results[name] = matmul_ceiling(shapes, config.batch_size, models, config.autorange_seconds,
+                                       threads=threads, clock=config.clock)
+    results["single_with_adam"] = {"models": 1, **training["bound"]}
+    for name in ("single", "stacked", "single_with_adam"):
+        results[name]["ratio_to_plain"] = results[name]["samples_per_s"] / plain
     return results
 
 
@@ -89,25 +80,26 @@ def run_bench(config: BenchConfig) -> dict[str, object]:
     previous_threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)
+    threads = torch.get_num_threads()
     try:
-        results: dict[str, object] = {"machine": machine_info(), "config": vars(config).copy()}
+        results: dict[str, object] = {"machine": machine_info(), "config": dataclasses.asdict(config)}
         logger.info("measuring the float32 matmul peak")
-        peak = matmul_peak(config.peak_sizes)
+        peak = matmul_peak(config.peak_sizes, config.autorange_seconds, threads, config.clock)
         results["matmul_peak_gflops"] = peak
         train, test, source = load_mnist(config)
         results["data"] = source
-        logger.info("MNIST MLP training, %d steps x %d repeats per loop and objective",
-                    config.steps, config.repeats)
-        results["training"] = measure_mlp(config, train, peak)
+        logger.info("MNIST MLP training, %d steps x %d repeats per task, interleaved",
+                    config.timed_steps, config.repeats)
+        results["training"] = measure_mlp(config, train, peak, threads)
         logger.info("the step's matmuls alone, 1 model and %d stacked", STACKED_MODELS)
-        results["ceiling"] = measure_ceiling(config, results["training"])
-        logger.info("evaluation, %d images x %d repeats", config.eval_images, config.repeats)
-        results["evaluation"] = measure_evaluation(config, test)
+        results["ceiling"] = measure_ceiling(config, results["training"], threads)
+        logger.info("evaluation, %d images per call", config.eval_images)
+        results["evaluation"] = measure_evaluation(config, test, threads)
         results["cnn"] = None
         if not config.skip_cnn:
             logger.info("CIFAR-10 CNN training, %d steps x %d repeats per memory format",
                         config.cnn_steps, config.repeats)
-            results["cnn"] = measure_cnn(config, peak)
+            results["cnn"] = measure_cnn(config, peak, threads)
         results["memory"] = None
         if not config.skip_memory:
             logger.info("peak memory of 1 epoch of vimax train on %s", config.memory_dataset)

@@ -4,7 +4,7 @@ Same math as vimax's MNIST MLP runs (trunk 784-1024-1024-2K, Gaussian head
 with std = softplus(rho - 5), linear decoder, Adam with lr 1e-4 and betas
 (0.5, 0.999)), written the ordinary way: a ``DataLoader`` over a
 ``TensorDataset`` with ``shuffle=True``, ``nn.Sequential``, the loss inline,
-and ``loss.item()`` logged every step. :mod:`vimax.benchmark.measure` times it
+and ``loss.item()`` logged every step. :mod:`benchmarks.training` times it
 against :func:`vimax.training.loop.train_epoch`.
 """
 

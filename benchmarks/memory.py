@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vimax.benchmark.config import BenchConfig
+from benchmarks.config import BenchConfig
 
 __all__ = ["measure_memory", "training_command"]
 

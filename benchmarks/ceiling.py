@@ -3,12 +3,15 @@
 A training step of the MNIST MLP spends most of its FLOPs in the matrix
 products of its ``nn.Linear`` layers: per layer, the forward ``x W^T + b`` and,
 in the backward pass, the weight gradient ``g^T x`` and (except for the first
-layer, whose input needs none) the input gradient ``g W``. :func:`matmul_ceiling`
-times exactly these products with the step's shapes, into preallocated
-outputs, with no activation, loss, optimizer, data indexing or Python framework
-in between. No loop that computes the step's products with torch's matmul
-kernels can run faster than this, so ``ceiling / plain`` bounds the speed-up
-over the plain loop that such a loop can reach on the machine.
+layer, whose input needs none) the input gradient ``g W``. :func:`ceiling_step`
+is exactly these products with the step's shapes, into preallocated outputs,
+with no activation, loss, optimizer, data indexing or Python framework in
+between; the benchmark times it with ``torch.utils.benchmark.Timer``
+(:func:`matmul_ceiling`, or within each repeat of the training timings, with
+the fused Adam step, as the bound of the training fractions). No loop that
+computes the step's products with torch's matmul kernels can run faster than
+this, so ``ceiling / plain`` bounds the speed-up over the plain loop that such
+a loop can reach on the machine.
 
 With ``models`` > 1 the products of that many independent models are stacked
 into batched matmuls (``torch.baddbmm``/``torch.bmm``), as a sweep training
@@ -19,13 +22,14 @@ sweep's throughput.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["linear_shapes", "layer_products", "matmul_ceiling"]
+from benchmarks.timing import call_timer, rate_summary
+
+__all__ = ["linear_shapes", "layer_products", "ceiling_step", "matmul_ceiling"]
 
 
 def linear_shapes(model: nn.Module) -> list[tuple[int, int]]:
@@ -75,32 +79,40 @@ def _products(shapes: list[tuple[int, int]], batch_size: int,
     return calls
 
 
-def matmul_ceiling(shapes: list[tuple[int, int]], batch_size: int, steps: int, models: int = 1,
-                   repeats: int = 5,
-                   extra: Callable[[], object] | None = None) -> dict[str, object]:
-    """Samples/s of a step made only of its matmuls, all models together; the best of ``repeats``.
+def ceiling_step(shapes: list[tuple[int, int]], batch_size: int, models: int = 1,
+                 extra: Callable[[], object] | None = None) -> Callable[[], None]:
+    """One step made only of the step's matmuls (and ``extra``, e.g. the optimizer's step)."""
+    if models < 1 or batch_size < 1:
+        raise ValueError("models and batch_size must be >= 1")
+    calls = _products(shapes, batch_size, models) + ([extra] if extra is not None else [])
+
+    def step() -> None:
+        for call in calls:
+            call()
+
+    return step
+
+
+def matmul_ceiling(shapes: list[tuple[int, int]], batch_size: int, models: int = 1,
+                   min_run_time: float = 2.0, extra: Callable[[], object] | None = None,
+                   threads: int | None = None, clock: str = "wall") -> dict[str, object]:
+    """Samples/s of :func:`ceiling_step`, all models together, by ``Timer.blocked_autorange``.
 
     Args:
         shapes: (in_features, out_features) per linear layer, in forward order.
         batch_size: examples per step.
-        steps: steps per repeat.
         models: independent models whose products are stacked into batched matmuls.
-        repeats: timings; the best is reported (a ceiling, not a typical figure).
-        extra: one more call per step, timed with the products (e.g. the optimizer's step).
+        min_run_time: seconds of ``blocked_autorange``.
+        extra: one more call per step, timed with the products.
+        threads: intra-op threads (None: as configured).
+        clock: "wall" or "cpu" (:data:`benchmarks.timing.CLOCKS`).
 
     Returns:
-        {"models", "samples_per_s" (summed over the models), "runs"}.
+        {"models", "samples_per_s" (at the median step time, summed over the models),
+        "iqr_pct" (of the median), "runs" (samples/s of each block)}.
     """
-    if models < 1 or steps < 1 or repeats < 1 or batch_size < 1:
-        raise ValueError("models, steps, repeats and batch_size must be >= 1")
-    calls = _products(shapes, batch_size, models) + ([extra] if extra is not None else [])
-    for call in calls:  # warm-up
-        call()
-    runs = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(steps):
-            for call in calls:
-                call()
-        runs.append(models * steps * batch_size / (time.perf_counter() - began))
-    return {"models": models, "samples_per_s": max(runs), "runs": [round(r, 1) for r in runs]}
+    timer = call_timer(ceiling_step(shapes, batch_size, models, extra), f"ceiling x{models}",
+                       threads or torch.get_num_threads(), clock)
+    summary = rate_summary(timer.blocked_autorange(min_run_time=min_run_time), models * batch_size)
+    return {"models": models, "samples_per_s": summary["per_s"], "iqr_pct": summary["iqr_pct"],
+            "runs": summary["runs"]}
