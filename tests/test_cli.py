@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from vimax.cli import build_parser, main, run_config_from_args
+from vimax.cli import build_parser, main
 from vimax.commands import demo as demo_module
+from vimax.commands.options import run_config_from_args
 from vimax.models.classifier import ModelConfig
 
 SMALL = ["--dataset", "digits", "--latent-dim", "8", "--set", "model.hidden=[64, 64]",

@@ -24,10 +24,10 @@ import yaml
 from payloads import CodePayload, SystemPayload
 
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig
 from vimax.data.mnist import IDX_FILES
 from vimax.models.classifier import ModelConfig
-from vimax.training.config import TrainConfig
 from vimax.training.loop import fit
 
 MARKER = "PWNED"

@@ -12,6 +12,7 @@ from torch import nn
 
 import vimax
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig, learning_rate
 from vimax.data.config import DataConfig
 from vimax.errors import CheckpointError, VimaxError
 from vimax.models.classifier import ModelConfig
@@ -19,7 +20,6 @@ from vimax.objectives import OBJECTIVES, ObjectiveConfig, gaussian_kl
 from vimax.safe_files import load_checkpoint
 from vimax.training import RunFolder, TrainingDiverged
 from vimax.training import loop as loop_module
-from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
 
 TIMING = {"train_seconds", "train_samples_per_s"}

@@ -20,11 +20,11 @@ from torch import nn
 from vimax.benchmark.config import OBJECTIVES, BenchConfig
 from vimax.benchmark.flops import training_step_flops
 from vimax.benchmark.plain_loop import PlainModel, train_plain
+from vimax.config.train import TrainConfig
 from vimax.data.base import Split
-from vimax.evaluate.accuracy import error_rates
+from vimax.metrics.accuracy import error_rates
 from vimax.models.classifier import ModelConfig, StochasticClassifier, build_classifier
 from vimax.objectives.config import ObjectiveConfig, build_objective
-from vimax.training.config import TrainConfig
 from vimax.training.loop import train_epoch
 
 __all__ = ["measure_mlp", "paired_overhead", "measure_evaluation", "measure_cnn", "build_run",

@@ -21,10 +21,10 @@ from vimax.benchmark.measure import (
     random_split,
 )
 from vimax.benchmark.memory import measure_memory
+from vimax.config.train import TrainConfig
 from vimax.data.base import Split
 from vimax.data.config import DataConfig, load_dataset
 from vimax.errors import VimaxError
-from vimax.training.config import TrainConfig
 
 __all__ = ["run_bench", "machine_info", "load_mnist"]
 

@@ -11,7 +11,7 @@ import json
 
 from vimax.benchmark.config import OBJECTIVES, BenchConfig
 from vimax.benchmark.suite import run_bench
-from vimax.cli import positive_int
+from vimax.commands.options import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

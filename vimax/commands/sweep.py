@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from vimax.cli import positive_int
+from vimax.commands.options import positive_int
 from vimax.errors import ConfigError
 from vimax.sweep import BACKENDS, check_evaluation, expand, load_sweep, pending_runs, run_status, run_sweep
 from vimax.sweep.grid import RunSpec, select_runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vimax.cli import add_run_options, run_config_from_args
+from vimax.commands.options import add_run_options, run_config_from_args
 from vimax.training.loop import fit
 
 

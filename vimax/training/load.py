@@ -10,7 +10,8 @@ from vimax.config import RunConfig, from_dict
 from vimax.errors import CheckpointError
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
-from vimax.training.run_folder import RunFolder
+from vimax.safe_files import load_checkpoint
+from vimax.training.run_folder import CONFIG, MODEL, RunFolder
 
 __all__ = ["load_run", "load_run_config"]
 
@@ -20,9 +21,9 @@ def load_run_config(run_dir: str | Path) -> tuple[RunConfig, dict]:
     folder = RunFolder(run_dir)
     if not folder.path.is_dir():
         raise CheckpointError(f"{folder.path} is not a run folder")
-    saved = folder.read_json("config.json")
+    saved = folder.read_json(CONFIG)
     try:
-        config = from_dict(RunConfig, saved["config"], "config.json").validate()
+        config = from_dict(RunConfig, saved["config"], CONFIG).validate()
         dataset = saved["dataset"]
     except (KeyError, TypeError) as error:
         raise CheckpointError(f"{folder.path / 'config.json'} is not a vimax run config: "
@@ -50,8 +51,6 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
     ``model.sample_logits(x, L)`` and ``model.predict_proba(x, L)`` give the
     stochastic view. The weights load with ``weights_only=True``: no code runs.
     """
-    from vimax.safe_files import load_checkpoint
-
     folder = RunFolder(run_dir)
     config, dataset = load_run_config(folder.path)
     if not folder.finished:
@@ -63,7 +62,7 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
     except (RuntimeError, ValueError, MemoryError) as error:  # e.g. a shape too large to allocate
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CheckpointError(f"{folder.path / 'config.json'}: cannot build its model: {first}") from None
-    state = load_checkpoint(folder.path / "model.pt", map_location="cpu")
+    state = load_checkpoint(folder.path / MODEL, map_location="cpu")
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as error:

@@ -22,10 +22,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from vimax import failpoints
+from vimax.config.train import TrainConfig, learning_rate
 from vimax.data.base import Dataset, Split
 from vimax.data.config import load_dataset
+from vimax.device import resolve_device
 from vimax.errors import ConfigError, VimaxError
-from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.metrics.accuracy import error_rates, information_plane
 from vimax.metrics.diagnostics import (
     DIAGNOSTIC_KEYS,
     INACTIVE_RATIO,
@@ -34,15 +36,14 @@ from vimax.metrics.diagnostics import (
 )
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
-from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
-from vimax.training.run_folder import RunFolder
+from vimax.training.run_folder import METRICS, RunFolder
 from vimax.training.state import restore_training_state, seed_everything, training_state
 
 if TYPE_CHECKING:
     from vimax.config import RunConfig
 
-__all__ = ["fit", "train_epoch", "resolve_device", "seed_everything", "TrainingDiverged"]
+__all__ = ["fit", "train_epoch", "seed_everything", "TrainingDiverged"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +60,6 @@ def _first_bad_step(first_bad: torch.Tensor, steps: int) -> int | None:
     """The 1-based step whose loss was first non-finite, or None (one host sync)."""
     step = int(first_bad)
     return None if step >= steps else step + 1
-
-
-def resolve_device(name: str) -> torch.device:
-    """"auto" is CUDA when available, else the CPU; "cuda" without CUDA is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise VimaxError("--device cuda was asked for but CUDA is not available; use --device auto")
-    return torch.device(name)
 
 
 def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
@@ -211,7 +203,7 @@ def fit(
     folder.check_can_start(config.to_dict(), resume)  # also: a finished run of another config
     if resume and folder.finished:
         logger.info("%s is finished already", folder.path)
-        return folder.read_json("metrics.json")
+        return folder.read_json(METRICS)
     device = resolve_device(tc.device)
     if tc.threads:
         torch.set_num_threads(tc.threads)
@@ -282,7 +274,7 @@ def final_metrics(model, dataset, objective, config, history, device) -> dict[st
     tc = config.train
     test = dataset.test.to(device)
     val_errors = error_rates(model, dataset.val.to(device), tc.eval_samples, tc.eval_batch_size)
-    test_errors = error_rates(model, test, tc.eval_samples, tc.eval_batch_size)
+    test_errors = error_rates(model, test, tc.eval_samples, tc.eval_batch_size, seed=tc.seed)
     metrics: dict[str, Any] = {
         "test_error": test_errors["error"],
         "test_error_1_sample": test_errors["error_1_sample"],

@@ -21,15 +21,17 @@ from typing import Any
 
 import torch
 
-import vimax
 from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_jsonl
 from vimax.errors import CheckpointError, VimaxError
+from vimax.safe_files import load_checkpoint
+from vimax.version import __version__
 
 __all__ = ["RunFolder", "git_revision"]
 
 CONFIG, CHECKPOINT, HISTORY, METRICS, MODEL = (
     "config.json", "checkpoint.pt", "metrics.jsonl", "metrics.json", "model.pt",
 )
+EVALUATION = "evaluation.json"  # written by vimax.evaluate.evaluate_run
 
 
 def git_revision() -> str | None:
@@ -92,7 +94,7 @@ class RunFolder:
             "config": config,
             "dataset": dataset,
             "git_revision": git_revision(),
-            "vimax_version": vimax.__version__,
+            "vimax_version": __version__,
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
         })
@@ -117,8 +119,6 @@ class RunFolder:
         atomic_save_checkpoint(state, self.path / CHECKPOINT)
 
     def load_checkpoint(self) -> dict[str, Any]:
-        from vimax.safe_files import load_checkpoint
-
         return load_checkpoint(self.path / CHECKPOINT)
 
     def write_history(self, history: list[dict[str, Any]]) -> None:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig
 from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
 from vimax.objectives.config import ObjectiveConfig
-from vimax.training.config import TrainConfig
 
 __all__ = ["RunConfig", "from_dict", "load_config_file", "apply_overrides"]
 
