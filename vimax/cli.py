@@ -1,4 +1,4 @@
-"""The ``vimax`` command: train | demo | evaluate | sweep | report | bench.
+"""The vimax command: train | demo | evaluate | sweep | report | bench.
 
 Library code logs; this module prints. Any user error ends with one line on
 stderr and exit code 2. ``--import MODULE`` (before or after the command, any
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from vimax.errors import VimaxError
+from vimax.version import __version__
 
 __all__ = ["main"]
 
@@ -56,6 +57,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="vimax", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"vimax {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_import_option(parser, default=[])

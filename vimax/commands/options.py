@@ -1,4 +1,4 @@
-"""The options that set a RunConfig (shared by train and sweep) and the option types commands share."""
+"""The options that set a RunConfig (those of vimax train) and the option types the commands share."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import argparse
 from pathlib import Path
 
 from vimax.config import RunConfig, apply_overrides, from_dict, load_config_file
+from vimax.config.train import TrainConfig
 from vimax.data.base import DATASETS
 from vimax.errors import ConfigError
+from vimax.models.classifier import ModelConfig
+from vimax.models.trunks import TRUNKS
 from vimax.objectives import OBJECTIVES
+from vimax.objectives.config import objective_settings
+from vimax.sweep.sweep_file import merge
 
 __all__ = ["add_run_options", "positive_int", "run_config_from_args"]
 
@@ -35,12 +40,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--objective", choices=OBJECTIVES.names())
     group.add_argument("--beta", type=float, help="Lagrange multiplier beta of Eqs. (10) and (18)")
     group.add_argument("--prior-std", type=float, help="sigma of the prior N(0, sigma^2 I)")
-    group.add_argument("--latent-dim", type=int, help="K, the dimension of z")
-    group.add_argument("--trunk", help="encoder trunk (mlp, cnn)")
-    group.add_argument("--epochs", type=int)
-    group.add_argument("--batch-size", type=int)
-    group.add_argument("--lr", type=float)
-    group.add_argument("--seed", type=int)
+    group.add_argument("--latent-dim", type=int,
+                       help=f"K, the dimension of z (default {ModelConfig.latent_dim})")
+    group.add_argument("--trunk", choices=TRUNKS.names(), help=f"encoder trunk (default {ModelConfig.trunk})")
+    group.add_argument("--epochs", type=int, help=f"training epochs (default {TrainConfig.epochs})")
+    group.add_argument("--batch-size", type=int, help=f"examples per step (default {TrainConfig.batch_size})")
+    group.add_argument("--lr", type=float, help=f"Adam's learning rate (default {TrainConfig.lr:g})")
+    group.add_argument("--seed", type=int, help=f"seeds the weights, noise and data order "
+                                                f"(default {TrainConfig.seed})")
     group.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
 
 
@@ -53,9 +60,10 @@ FLAG_KEYS = {
 }
 
 
-def run_config_from_args(args: argparse.Namespace):
-    """Config file, then --set overrides, then the explicit flags: one RunConfig."""
-    data = load_config_file(args.config) if args.config else {}
+def run_config_from_args(args: argparse.Namespace, base: dict | None = None):
+    """``base`` (a resumed run's saved config), the config file, then --set overrides, then the
+    explicit flags: one RunConfig."""
+    data = merge(base or {}, load_config_file(args.config) if args.config else {})
     data = apply_overrides(data, args.overrides)
     for flag, key in FLAG_KEYS.items():
         value = getattr(args, flag, None)
@@ -64,7 +72,25 @@ def run_config_from_args(args: argparse.Namespace):
             data.setdefault(section, {})[name] = value
     if getattr(args, "dataset", None) is not None:
         data["data"] = _dataset_flag(args.dataset, data.get("data"))
-    return from_dict(RunConfig, data).validate()
+    config = from_dict(RunConfig, data).validate()
+    _refuse_ignored_objective_options(args, config.objective.name)
+    return config
+
+
+def _refuse_ignored_objective_options(args: argparse.Namespace, objective: str) -> None:
+    """An objective setting given on the command line that the objective does not take is an error
+    (e.g. --objective deterministic --beta 1e-3); in a config file it is left for other objectives."""
+    given = [(f"--{flag.replace('_', '-')}", key.split(".")[1]) for flag, key in FLAG_KEYS.items()
+             if key.startswith("objective.") and key != "objective.name"
+             and getattr(args, flag, None) is not None]
+    keys = [item.partition("=")[0] for item in args.overrides]
+    given += [(f"--set {key}", key.split(".", 1)[1]) for key in keys
+              if key.startswith("objective.") and key != "objective.name"]
+    takes = objective_settings(objective)
+    for option, name in given:
+        if name not in takes:
+            raise ConfigError(f"{option} does not apply to the {objective!r} objective, which would "
+                              f"ignore it (it takes: {', '.join(takes) or 'no settings'})")
 
 
 def _dataset_flag(value: str, section: object) -> dict:

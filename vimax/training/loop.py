@@ -191,19 +191,31 @@ def fit(
     out_dir: str | Path,
     resume: bool = False,
     dataset: Dataset | None = None,
+    keep_checkpoint: bool = False,
 ) -> dict[str, Any]:
     """Train one run into ``out_dir`` and return its final metrics.
 
     With ``resume``, continue from the folder's last checkpoint (the result is
-    the same as an uninterrupted run); a finished run is not trained again.
+    the same as an uninterrupted run); a finished run is not trained again,
+    except that more ``train.epochs`` extend a run finished with
+    ``keep_checkpoint``: the result is then the run trained for that many
+    epochs from the start (the lr schedules depend on the epoch only, never on
+    the total).
     """
     config.validate()
     tc = config.train
     folder = RunFolder(out_dir)
     folder.check_can_start(config.to_dict(), resume)  # also: a finished run of another config
     if resume and folder.finished:
-        logger.info("%s is finished already", folder.path)
-        return folder.read_json(METRICS)
+        done = folder.read_json(METRICS)
+        if done.get("epochs", tc.epochs) >= tc.epochs:
+            logger.info("%s is finished already", folder.path)
+            return done
+        if not folder.has_checkpoint():
+            raise VimaxError(f"{folder.path} finished after {done.get('epochs')} epochs without keeping its "
+                             "training state (checkpoint.pt), so it cannot be extended to "
+                             f"{tc.epochs}; train a new run")
+        logger.info("extending %s from %s to %d epochs", folder.path, done.get("epochs"), tc.epochs)
     device = resolve_device(tc.device)
     if tc.threads:
         torch.set_num_threads(tc.threads)
@@ -257,7 +269,7 @@ def fit(
     metrics.update(diagnostics_summary(history, objective))
     metrics.update(train_seconds=train_seconds, epochs=tc.epochs,
                    train_samples_per_s=(len(dataset.train) * tc.epochs) / max(train_seconds, 1e-9))
-    folder.finish(metrics, model_state)
+    folder.finish(metrics, model_state, keep_checkpoint)
     return metrics
 
 

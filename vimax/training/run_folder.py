@@ -47,6 +47,17 @@ def git_revision() -> str | None:
     return rev + ("-dirty" if dirty else "")
 
 
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as {"section.key": value}."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 class RunFolder:
     """Reads and writes the files of one run."""
 
@@ -72,9 +83,17 @@ class RunFolder:
                              "it or choose another --out")
         if resume and (self.path / CONFIG).is_file():
             saved = self.read_json(CONFIG)["config"]
-            if saved != json.loads(json.dumps(config)):  # compare as JSON: tuples are lists
-                raise VimaxError(f"{self.path} holds a run with another config; "
-                                 "resume it with the same settings or choose another --out")
+            old = _flatten(saved)
+            new = _flatten(json.loads(json.dumps(config)))  # compare as JSON: tuples are lists
+            differ = [(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+                      if old.get(key) != new.get(key)]
+            epochs = ("train.epochs", old.get("train.epochs"), new.get("train.epochs"))
+            if epochs in differ and None not in epochs and epochs[2] > epochs[1]:  # more: an extension
+                differ.remove(epochs)
+            if differ:
+                listed = "; ".join(f"{key} is {old!r} in the run, {new!r} given" for key, old, new in differ)
+                raise VimaxError(f"{self.path} holds a run with other settings: {listed}; resume it with "
+                                 "--resume alone (its saved settings) or choose another --out")
 
     def start(self, config: dict[str, Any], resume: bool, dataset: dict[str, Any]) -> None:
         """Create the folder and write config.json; refuse to overwrite another run.
@@ -85,6 +104,9 @@ class RunFolder:
         self.check_can_start(config, resume)
         if resume and (self.path / CONFIG).is_file():
             self._check_same_data(dataset)
+            saved = self.read_json(CONFIG)
+            if saved["config"] != json.loads(json.dumps(config)):  # only a larger train.epochs: record it
+                atomic_write_json(self.path / CONFIG, {**saved, "config": config})
             return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -124,8 +146,11 @@ class RunFolder:
     def write_history(self, history: list[dict[str, Any]]) -> None:
         atomic_write_jsonl(self.path / HISTORY, history)
 
-    def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor]) -> None:
-        """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint."""
+    def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor],
+               keep_checkpoint: bool = False) -> None:
+        """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint
+        unless it is kept (the training state an extension to more epochs continues from)."""
         atomic_save_checkpoint(model_state, self.path / MODEL)
         atomic_write_json(self.path / METRICS, metrics)
-        (self.path / CHECKPOINT).unlink(missing_ok=True)
+        if not keep_checkpoint:
+            (self.path / CHECKPOINT).unlink(missing_ok=True)
