@@ -6,7 +6,7 @@ from benchmarks.config import BenchConfig
 from benchmarks.loops import build_run, subset
 from benchmarks.timing import call_timer, rate_summary
 from vimax.data.base import Split
-from vimax.evaluate.accuracy import error_rates
+from vimax.metrics.accuracy import error_rates
 
 __all__ = ["measure_evaluation"]
 
@@ -15,7 +15,7 @@ EVAL_IQR_THRESHOLD = 0.05
 
 
 def measure_evaluation(config: BenchConfig, test: Split, threads: int) -> dict[str, object]:
-    """Images/s of :func:`vimax.evaluate.accuracy.error_rates` with ``eval_samples``-sample
+    """Images/s of :func:`vimax.metrics.accuracy.error_rates` with ``eval_samples``-sample
     averaging over ``eval_images`` test images, by ``Timer.adaptive_autorange`` (at least
     ``autorange_seconds``, at most 5x that)."""
     split = subset(test, config.eval_images)

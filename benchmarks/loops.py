@@ -22,10 +22,10 @@ from torch import nn
 from benchmarks.ceiling import ceiling_step, linear_shapes
 from benchmarks.config import BenchConfig
 from benchmarks.plain_loop import PlainModel, train_plain
+from vimax.config.train import TrainConfig
 from vimax.data.base import Split
 from vimax.models.classifier import ModelConfig, StochasticClassifier, build_classifier
 from vimax.objectives.config import ObjectiveConfig, build_objective
-from vimax.training.config import TrainConfig
 from vimax.training.loop import make_optimizer, train_epoch
 
 __all__ = ["random_split", "subset", "chunked", "build_run", "vimax_loop", "plain_loop", "bound_step"]

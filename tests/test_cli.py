@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from vimax.cli import build_parser, main, run_config_from_args
+from vimax.cli import build_parser, main
 from vimax.commands import demo as demo_module
+from vimax.commands.options import run_config_from_args
 from vimax.models.classifier import ModelConfig
 
 SMALL = ["--dataset", "digits", "--latent-dim", "8", "--set", "model.hidden=[64, 64]",
@@ -37,8 +38,8 @@ def test_train_writes_the_run_and_prints_the_test_error(tmp_path, capsys):
     assert f"test error        {100 * metrics['test_error']:.2f}%" in printed
     assert f"rate {metrics['rate_bits']:.1f} bits" in printed
     assert f"saved in {out}" in printed
-    assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "curves.png", "metrics.json", "metrics.jsonl", "model.pt"]
+    assert sorted(p.name for p in out.iterdir()) == [  # checkpoint.pt kept: --resume --epochs N extends
+        "checkpoint.pt", "config.json", "curves.png", "metrics.json", "metrics.jsonl", "model.pt"]
     config = json.loads((out / "config.json").read_text())["config"]
     assert config["model"]["hidden"] == [64, 64] and config["train"]["lr"] == 1e-3
     assert config["train"]["epochs"] == 1 and config["objective"]["name"] == "vim"
@@ -70,12 +71,21 @@ BAD_INPUT = {
         "and download is off: put mnist.npz"),
     "missing data dir": (["--dataset", "mnist", "--data-dir", "/nonexistent"],
                          "data_dir /nonexistent: no such folder"),
+    "beta of the deterministic objective": (
+        ["--objective", "deterministic", "--beta", "1e-3"],
+        "--beta does not apply to the 'deterministic' objective, which would ignore it"),
+    "an override the objective ignores": (
+        ["--objective", "vim", "--set", "objective.label_smoothing=0.1"],
+        "--set objective.label_smoothing does not apply to the 'vim' objective"),
+    "unknown trunk": (["--trunk", "resnet"], "invalid choice: 'resnet'"),
+    "yaml error": (["--config", "{tmp}/broken.yaml"], "not valid YAML: line 3, column 6:"),
 }
 
 
 @pytest.mark.parametrize("case", BAD_INPUT)
 def test_bad_input_is_one_error_line_and_exit_code_2(case, tmp_path, capsys):
     (tmp_path / "typo.yaml").write_text("train:\n  epoch: 3\n")
+    (tmp_path / "broken.yaml").write_text("train:\n  epochs: 3\n   lr: 2\n")
     flags, fragment = BAD_INPUT[case]
     flags = [flag.format(tmp=tmp_path) for flag in flags]
     out = tmp_path / "run"
@@ -86,6 +96,20 @@ def test_bad_input_is_one_error_line_and_exit_code_2(case, tmp_path, capsys):
     assert lines[0].startswith("vimax: error: ") and fragment in lines[0], lines[0]
     assert captured.out == ""
     assert not out.exists()
+
+
+def test_version_and_help_show_defaults_and_choices(capsys):
+    from vimax import __version__
+
+    assert run_cli(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"vimax {__version__}"
+    assert run_cli(["--help"]) == 0
+    assert "``" not in capsys.readouterr().out
+    assert run_cli(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for fragment in ("--trunk {mlp,cnn}", "training epochs (default 10)", "examples per step (default 100)",
+                     "learning rate (default 0.0001)", "data order (default 0)"):
+        assert fragment in text, fragment
 
 
 def test_a_busy_out_folder_is_refused(tmp_path, capsys):

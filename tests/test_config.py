@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vimax.config import RunConfig, apply_overrides, from_dict, load_config_file
+from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig
 from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
 from vimax.objectives.config import ObjectiveConfig
-from vimax.training.config import TrainConfig
 
 CUSTOM = RunConfig(
     data=DataConfig(name="mnist", data_dir="/data/mnist", val_size=1000, download=False),

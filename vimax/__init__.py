@@ -1,8 +1,6 @@
 """vimax: the Variational InfoMax (VIM) and Variational Information Bottleneck (VIB)
 objectives as PyTorch modules, and the tools to reproduce the VIM paper."""
 
-__version__ = "0.1.0"
-
 import logging as _logging
 
 from vimax.config import RunConfig
@@ -25,6 +23,7 @@ from vimax.objectives import (
 )
 from vimax.training import fit
 from vimax.training.load import load_run
+from vimax.version import __version__
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 

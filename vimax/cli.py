@@ -13,10 +13,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
-from vimax.errors import ConfigError, VimaxError
+from vimax.errors import VimaxError
+from vimax.version import __version__
 
 __all__ = ["main"]
 
@@ -32,85 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def add_import_option(parser: argparse.ArgumentParser, default: object = None) -> None:
     parser.add_argument("--import", dest="imports", action="append", default=default, metavar="MODULE",
                         help="import this module (a name or a .py file) first: the datasets, trunks and "
                              "objectives it registers can then be named (repeatable)")
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options that set a RunConfig (shared by train and sweep)."""
-    from vimax.data.base import DATASETS
-    from vimax.objectives import OBJECTIVES
-
-    group = parser.add_argument_group("run settings (override the config file)")
-    group.add_argument("--config", help="YAML, TOML or JSON run config")
-    group.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override any config key, e.g. --set train.ema_decay=0.999")
-    group.add_argument("--dataset", metavar="NAME|PATH",
-                       help=f"a registered dataset ({', '.join(DATASETS.names())}) or the path of a "
-                            ".npz or .csv file or of an image folder (data.path); see 'Your own data' "
-                            "in the README")
-    group.add_argument("--data-dir", help="folder with a named dataset's files "
-                                          "(default: $VIMAX_DATA, then the cache)")
-    group.add_argument("--objective", choices=OBJECTIVES.names())
-    group.add_argument("--beta", type=float, help="Lagrange multiplier beta of Eqs. (10) and (18)")
-    group.add_argument("--prior-std", type=float, help="sigma of the prior N(0, sigma^2 I)")
-    group.add_argument("--latent-dim", type=int, help="K, the dimension of z")
-    group.add_argument("--trunk", help="encoder trunk (mlp, cnn)")
-    group.add_argument("--epochs", type=int)
-    group.add_argument("--batch-size", type=int)
-    group.add_argument("--lr", type=float)
-    group.add_argument("--seed", type=int)
-    group.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
-
-
-FLAG_KEYS = {
-    "data_dir": "data.data_dir", "objective": "objective.name",
-    "beta": "objective.beta", "prior_std": "objective.prior_std",
-    "latent_dim": "model.latent_dim", "trunk": "model.trunk", "epochs": "train.epochs",
-    "batch_size": "train.batch_size", "lr": "train.lr", "seed": "train.seed",
-    "device": "train.device",
-}
-
-
-def run_config_from_args(args: argparse.Namespace):
-    """Config file, then --set overrides, then the explicit flags: one RunConfig."""
-    from vimax.config import RunConfig, apply_overrides, from_dict, load_config_file
-
-    data = load_config_file(args.config) if args.config else {}
-    data = apply_overrides(data, args.overrides)
-    for flag, key in FLAG_KEYS.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            section, name = key.split(".")
-            data.setdefault(section, {})[name] = value
-    if getattr(args, "dataset", None) is not None:
-        data["data"] = _dataset_flag(args.dataset, data.get("data"))
-    return from_dict(RunConfig, data).validate()
-
-
-def _dataset_flag(value: str, section: object) -> dict:
-    """``--dataset``: a registered name sets data.name, anything else is a path (data.path)."""
-    from vimax.data.base import DATASETS
-
-    section = dict(section) if isinstance(section, dict) else {}
-    section.pop("name", None)
-    section.pop("path", None)
-    if value in DATASETS:
-        return {**section, "name": value}
-    path = Path(value).expanduser()
-    if not path.exists():
-        raise ConfigError(f"--dataset {value}: not a registered dataset ({', '.join(DATASETS.names())}) "
-                          "nor an existing file or folder")
-    return {**section, "path": str(path.absolute())}
 
 
 def _imports_in(argv: Sequence[str]) -> list[str]:
@@ -131,6 +56,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="vimax", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"vimax {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_import_option(parser, default=[])

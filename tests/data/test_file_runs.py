@@ -134,7 +134,7 @@ def test_bounded_images_keep_the_attack(tmp_path):
 
 def test_a_config_file_names_the_data_by_path(tmp_path, monkeypatch):
     """A relative path is the current folder's, kept absolute (so a later evaluation finds it)."""
-    from vimax.cli import run_config_from_args
+    from vimax.commands.options import run_config_from_args
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.yaml").write_text("data:\n  path: some/d.csv\n  label_column: kind\n")

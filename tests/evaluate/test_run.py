@@ -113,3 +113,17 @@ def test_bad_attack_classes_leave_the_folder_untouched(tmp_path, run_dir):
     before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
     assert main(["-q", "evaluate", str(run_dir), "--target", "10"]) == 2
     assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()} == before
+
+
+def test_evaluate_repeats_trainings_test_error(tmp_path):
+    """The 12-sample test error of `vimax evaluate` is training's final one: the same seeded draws."""
+    out = tmp_path / "vib"
+    config = RunConfig(data=DataConfig(name="digits"), model=ModelConfig(hidden=(32,), latent_dim=4),
+                       objective=ObjectiveConfig(name="vib", beta=0.1),
+                       train=TrainConfig(epochs=2, lr=3e-3, device="cpu", progress=False, threads=1, seed=3))
+    metrics = fit(config, out)
+    assert main(["-q", "evaluate", str(out), "--no-attack", "--device", "cpu"]) == 0
+    accuracy = json.loads((out / "evaluation.json").read_text())["accuracy"]
+    assert accuracy["samples"] == config.train.eval_samples
+    for key in ("test_error", "test_error_1_sample", "test_error_mean_z"):
+        assert accuracy[key] == metrics[key], key

@@ -24,10 +24,10 @@ import yaml
 from payloads import CodePayload, SystemPayload
 
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig
 from vimax.data.mnist import IDX_FILES
 from vimax.models.classifier import ModelConfig
-from vimax.training.config import TrainConfig
 from vimax.training.loop import fit
 
 MARKER = "PWNED"
@@ -256,7 +256,8 @@ CASES: dict[str, Case] = {
                                    "config.train.lr: expected float, got datetime.date(2001, 12, 14)",
                                    write("c.yaml", "train:\n  lr: 2001-12-14\n")),
     "train/config yaml object tag": Case(
-        "train --config {ws}/c.yaml --out {ws}/new", "not valid YAML: could not determine a constructor",
+        "train --config {ws}/c.yaml --out {ws}/new",
+        "not valid YAML: line 1, column 8: could not determine a constructor",
         write("c.yaml", "train: !!python/object/apply:os.system ['touch {ws}/PWNED']\n"), malicious=True),
     # ---- train: run folders
     "train/out is a file": Case("train --out {ws}/run/model.pt", "exists and is not a folder"),
@@ -264,7 +265,7 @@ CASES: dict[str, Case] = {
     "train/out a finished run": Case("train --config {ws}/run.json --out {ws}/run", "is not empty"),
     "train/resume another config": Case(
         "train --config {ws}/run.json --seed 9 --resume --out {ws}/unfinished",
-        "holds a run with another config", unfinished(lambda d: None)),
+        "holds a run with other settings: train.seed is 0 in the run, 9 given", unfinished(lambda d: None)),
     "train/resume corrupt config.json": Case(
         "train --config {ws}/run.json --resume --out {ws}/unfinished", "cannot read",
         unfinished(replace("config.json", b"{\"config\": {"))),

@@ -25,13 +25,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from vimax.config import RunConfig, apply_overrides, from_dict
+from vimax.config.train import TrainConfig
 from vimax.data.base import Dataset
 from vimax.data.cifar10 import BATCHES, load_cifar10, read_batch
 from vimax.data.mnist import IDX_FILES, load_mnist
 from vimax.errors import CheckpointError, ConfigError, DataError
 from vimax.models.classifier import ModelConfig, StochasticClassifier
 from vimax.sweep import check_evaluation, expand, parse_sweep
-from vimax.training.config import TrainConfig
 from vimax.training.load import load_run
 from vimax.training.loop import fit
 

@@ -9,6 +9,7 @@ import pytest
 
 import vimax.training.loop
 from vimax.cli import main
+from vimax.errors import ConfigError
 from vimax.sweep import expand, parse_sweep, pending_runs, read_records, run_status
 
 TIMING = {"train_seconds", "train_samples_per_s"}
@@ -131,3 +132,19 @@ def test_bad_evaluation_settings_fail_before_running(tiny_sweep, write_sweep, tm
     tiny_sweep["evaluate"] = {"attacks": True}
     assert sweep(write_sweep(tiny_sweep), tmp_path) == 2
     assert "attacks" in capsys.readouterr().err and not (tmp_path / "tiny").exists()
+
+
+def test_sweep_file_without_profiles_runs_under_its_implicit_profile(tiny_sweep, write_sweep, tmp_path):
+    del tiny_sweep["profiles"]
+    tiny_sweep["grid"] = tiny_sweep["grid"][:1]
+    path = write_sweep(tiny_sweep)
+    results = tmp_path / "results"
+    assert main(["-q", "sweep", str(path), "--results", str(results)]) == 0  # no --profile
+    assert (results / "tiny" / "default" / "deterministic_seed0" / "metrics.json").is_file()
+    assert main(["-q", "sweep", str(path), "--results", str(results), "--profile", "default"]) == 0
+
+
+def test_empty_profiles_is_refused(tiny_sweep):
+    tiny_sweep["profiles"] = {}
+    with pytest.raises(ConfigError, match="'profiles' is empty; leave it out"):
+        parse_sweep(tiny_sweep)

@@ -10,10 +10,10 @@ import torch
 
 import vimax
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig
 from vimax.metrics import DIAGNOSTIC_KEYS
 from vimax.models.classifier import ModelConfig
 from vimax.objectives import ObjectiveConfig, build_objective
-from vimax.training.config import TrainConfig
 
 INACTIVE = "the regulariser is inactive"
 

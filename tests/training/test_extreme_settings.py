@@ -8,9 +8,9 @@ import pytest
 
 import vimax
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig
 from vimax.models.classifier import ModelConfig
 from vimax.objectives.config import ObjectiveConfig
-from vimax.training.config import TrainConfig
 from vimax.training.loop import TrainingDiverged
 
 SETTINGS = [

@@ -12,6 +12,7 @@ from torch import nn
 
 import vimax
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig, learning_rate
 from vimax.data.config import DataConfig
 from vimax.errors import CheckpointError, VimaxError
 from vimax.models.classifier import ModelConfig
@@ -19,7 +20,6 @@ from vimax.objectives import OBJECTIVES, ObjectiveConfig, gaussian_kl
 from vimax.safe_files import load_checkpoint
 from vimax.training import RunFolder, TrainingDiverged
 from vimax.training import loop as loop_module
-from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
 
 TIMING = {"train_seconds", "train_samples_per_s"}
@@ -189,7 +189,8 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, tiny_d
 
     with pytest.raises(VimaxError, match="not empty"):
         vimax.fit(config, out, dataset=tiny_digits)
-    with pytest.raises(VimaxError, match="another config"):
+    with pytest.raises(VimaxError, match="other settings: train.ema_decay is 0.9 in the run, 0.0 given; "
+                                         "train.lr_decay_every is 1 in the run, 2 given"):
         vimax.fit(small_config(3, lr_decay="step"), out, resume=True, dataset=tiny_digits)
 
     resumed = vimax.fit(config, out, resume=True, dataset=tiny_digits)

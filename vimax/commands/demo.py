@@ -12,13 +12,14 @@ import logging
 from pathlib import Path
 
 from vimax.atomic import atomic_write_json, atomic_write_text
-from vimax.cli import positive_int
+from vimax.commands.options import positive_int
 from vimax.config import RunConfig
+from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig, load_dataset
 from vimax.models.classifier import ModelConfig
 from vimax.objectives.config import ObjectiveConfig
-from vimax.training.config import TrainConfig
 from vimax.training.loop import fit
+from vimax.training.run_folder import METRICS
 
 OBJECTIVES = ("deterministic", "vib", "vim")
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
 def train_one(name: str, out: Path, args: argparse.Namespace, dataset) -> dict:
     run_dir = out / name
-    if (run_dir / "metrics.json").is_file():
+    if (run_dir / METRICS).is_file():
         print(f"  {name}: finished before, reading {run_dir} (delete it to retrain)")
     else:
         print(f"  training {name} ...")

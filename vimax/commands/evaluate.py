@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from vimax.cli import positive_int
+from vimax.commands.options import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

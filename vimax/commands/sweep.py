@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from vimax.cli import positive_int
+from vimax.commands.options import positive_int
 from vimax.errors import ConfigError
 from vimax.sweep import BACKENDS, check_evaluation, expand, load_sweep, pending_runs, run_status, run_sweep
 from vimax.sweep.grid import RunSpec, select_runs
@@ -23,7 +23,8 @@ from vimax.sweep.sweep_file import parse_seeds
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="sweep file (e.g. configs/table1.yaml)")
-    parser.add_argument("--profile", default="cpu", help="profile of the sweep file (default: cpu)")
+    parser.add_argument("--profile", help="profile of the sweep file (default: cpu, or the implicit one "
+                                              "of a file without profiles)")
     parser.add_argument("--seeds", type=positive_int, help="run seeds 0..N-1 (default: the sweep file's)")
     parser.add_argument("--jobs", type=positive_int, default=1, help="runs at a time (default: 1)")
     parser.add_argument("--results", default="results", help="results folder (default: results)")
@@ -66,7 +67,7 @@ def build_specs(args: argparse.Namespace) -> list[RunSpec]:
     above = next((p for p in (results, *results.parents) if p.exists()), None)
     if above is not None and not above.is_dir():
         raise ConfigError(f"--results {args.results}: {above} is not a folder")
-    specs = expand(sweep, args.profile, results, seeds, args.only, extra,
+    specs = expand(sweep, sweep.profile_or_default(args.profile), results, seeds, args.only, extra,
                    evaluate=not args.no_evaluate)
     if args.match:
         specs = select_runs(specs, args.match)

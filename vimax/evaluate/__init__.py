@@ -1,11 +1,11 @@
 """Evaluation of trained runs: accuracy, robustness, representation quality."""
 
-from vimax.evaluate.accuracy import error_rates, information_plane
 from vimax.evaluate.attack_modes import robustness_modes
 from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, carlini_wagner_l2, robustness
 from vimax.evaluate.latent_plot import latent_plot
 from vimax.evaluate.representation import cluster_accuracy, hoyer, hoyer_variants, representation_quality
 from vimax.evaluate.run import EvaluationConfig, evaluate_run
+from vimax.metrics.accuracy import error_rates, information_plane
 
 __all__ = [
     "CarliniWagnerConfig",

@@ -21,6 +21,7 @@ from vimax.evaluate.representation import (
     mean_embeddings,
     representation_quality,
 )
+from vimax.training.load import load_run, load_run_config
 
 __all__ = ["run_variants", "closest_variants", "ADJR_READINGS"]
 
@@ -30,8 +31,6 @@ ADJR_READINGS = ("ari", "cluster_accuracy")  # Table 3's "adjR": its name says A
 def run_variants(run_dir: str | Path, data_dir: str | None = None, batch_size: int = 1000,
                  n_clusters: int = 10, random_state: int = 0, n_init: int = 10) -> dict[str, Any]:
     """The run's objective, beta, prior sigma, and Table 3's figures under every reading."""
-    from vimax.training.load import load_run, load_run_config  # vimax.training imports vimax.evaluate
-
     config, _ = load_run_config(run_dir)
     data = config.data if data_dir is None else dataclasses.replace(config.data, data_dir=data_dir)
     test = load_dataset(data).test

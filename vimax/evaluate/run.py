@@ -5,7 +5,8 @@ them, ``evaluation.json`` and ``latent.png``; nothing else in the folder is
 touched. The JSON holds (null where a figure is undefined)::
 
     run             the run folder
-    accuracy        test_error (softmax averaged over `samples` draws of z),
+    accuracy        test_error (softmax averaged over `samples` draws of z, seeded by the run's seed
+                    as training's final test error is, so the two agree),
                     test_error_1_sample, test_error_mean_z, samples      (Table 1)
     robustness      CW-L2 targeted attack per mode (mean, averaged) and the
                     engines' cross-check, see attack_modes               (Table 2)
@@ -32,21 +33,24 @@ import torch
 from vimax.atomic import atomic_write_json
 from vimax.data.base import Dataset
 from vimax.data.config import load_run_dataset
+from vimax.device import resolve_device
 from vimax.errors import ConfigError, DataError
-from vimax.evaluate.accuracy import error_rates, information_plane
 from vimax.evaluate.attack_engines import check_available, other_engine
 from vimax.evaluate.attack_modes import ATTACK_MODES, check_modes, robustness_modes
 from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes
 from vimax.evaluate.latent_plot import latent_plot
 from vimax.evaluate.representation import mean_embeddings, representation_quality
+from vimax.metrics.accuracy import error_rates, information_plane
 from vimax.metrics.diagnostics import DIAGNOSTIC_KEYS, regulariser_active, regulariser_diagnostics
 from vimax.objectives.config import build_objective
+from vimax.training.load import load_run, load_run_config
+from vimax.training.run_folder import EVALUATION, METRICS, MODEL, RunFolder
 
 __all__ = ["EvaluationConfig", "evaluate_run", "EVALUATION", "LATENT_PLOT"]
 
 logger = logging.getLogger(__name__)
 
-EVALUATION, LATENT_PLOT = "evaluation.json", "latent.png"
+LATENT_PLOT = "latent.png"
 
 
 @dataclass
@@ -139,13 +143,13 @@ def _diagnostics(saved: dict[str, Any], model, objective, config, dataset: Datas
     """
     if all(key in saved for key in DIAGNOSTIC_KEYS):
         return {**{key: saved[key] for key in DIAGNOSTIC_KEYS},
-                "regulariser_active": saved.get("regulariser_active"), "source": "metrics.json"}
+                "regulariser_active": saved.get("regulariser_active"), "source": METRICS}
     tc, train = config.train, dataset.train
     values = regulariser_diagnostics(model, objective.to(device), train.images[: tc.batch_size].to(device),
                                      train.labels[: tc.batch_size].to(device),
                                      samples=tc.train_samples, seed=tc.seed)
     return {**values, "regulariser_active": regulariser_active([values["regulariser_grad_ratio"]]),
-            "source": "model.pt"}
+            "source": MODEL}
 
 
 def _title(config, accuracy: dict[str, Any], representation: dict[str, Any]) -> str:
@@ -165,11 +169,6 @@ def evaluate_run(
     ``dataset`` skips loading the run's dataset (it must be the same one).
     Returns the dict written; see the module docstring for its keys.
     """
-    # imported here: vimax.training imports vimax.evaluate.accuracy
-    from vimax.training.load import load_run, load_run_config
-    from vimax.training.loop import resolve_device
-    from vimax.training.run_folder import METRICS, RunFolder
-
     settings = (settings or EvaluationConfig()).validate()
     began = time.perf_counter()
     run_dir = Path(run_dir)
@@ -187,7 +186,7 @@ def evaluate_run(
                              settings.attack_images)
     torch.manual_seed(settings.seed)
 
-    errors = error_rates(model, test, settings.samples, settings.batch_size)
+    errors = error_rates(model, test, settings.samples, settings.batch_size, seed=config.train.seed)
     accuracy = {"test_error": errors["error"], "test_error_1_sample": errors["error_1_sample"],
                 "test_error_mean_z": errors["error_mean_z"], "samples": settings.samples}
     logger.info("test error %.2f%% (%d samples)", 100 * accuracy["test_error"], settings.samples)

@@ -1,5 +1,6 @@
 """Measurements of a model under an objective, shared by training and evaluation."""
 
+from vimax.metrics.accuracy import error_rates, information_plane
 from vimax.metrics.diagnostics import (
     DIAGNOSTIC_KEYS,
     INACTIVE_RATIO,
@@ -7,4 +8,5 @@ from vimax.metrics.diagnostics import (
     regulariser_diagnostics,
 )
 
-__all__ = ["DIAGNOSTIC_KEYS", "INACTIVE_RATIO", "regulariser_active", "regulariser_diagnostics"]
+__all__ = ["DIAGNOSTIC_KEYS", "INACTIVE_RATIO", "regulariser_active", "regulariser_diagnostics",
+           "error_rates", "information_plane"]

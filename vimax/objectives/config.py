@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from torch import nn
 
 from vimax.objectives.registry import OBJECTIVES
 
-__all__ = ["ObjectiveConfig", "build_objective"]
+__all__ = ["ObjectiveConfig", "build_objective", "objective_settings"]
 
 
 @dataclass
@@ -32,6 +32,12 @@ class ObjectiveConfig:
 
     def validate(self) -> None:
         build_objective(self)
+
+
+def objective_settings(name: str) -> list[str]:
+    """The ObjectiveConfig fields that objective ``name`` takes (the others it ignores)."""
+    accepted = inspect.signature(OBJECTIVES.get(name)).parameters
+    return [f.name for f in fields(ObjectiveConfig) if f.name != "name" and f.name in accepted]
 
 
 def build_objective(config: ObjectiveConfig, label_entropy: float | None = None) -> nn.Module:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vimax.training.run_folder import EVALUATION, METRICS
+
 __all__ = ["RunResult", "collect", "collect_records", "select", "objective_setting", "group_by",
            "best_by_validation", "normalise_evaluation"]
 
@@ -130,8 +132,8 @@ def collect(results_dir: str | Path, profile: str | None = None) -> list[RunResu
         if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
             continue
         runs.append(RunResult(sweep, run_profile, folder.name, folder, saved["config"],
-                              saved.get("git_revision"), _read_json(folder / "metrics.json"),
-                              normalise_evaluation(_read_json(folder / "evaluation.json"))))
+                              saved.get("git_revision"), _read_json(folder / METRICS),
+                              normalise_evaluation(_read_json(folder / EVALUATION))))
     return runs
 
 

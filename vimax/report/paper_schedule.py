@@ -17,6 +17,7 @@ from vimax.report.format import Context, Section, fmt_duration, markdown_table
 from vimax.report.representation import table3_section
 from vimax.report.robustness import table2_section
 from vimax.report.tables import Scope, table1_section
+from vimax.training.run_folder import HISTORY
 
 __all__ = ["PROFILE", "PREFIX", "epochs_done", "paper_schedule_sections", "run_hours", "finished_runs"]
 
@@ -29,7 +30,7 @@ COMMAND = ("`vimax sweep configs/table1.yaml --profile paper --seeds 3` (and `co
 def epochs_done(folder: Path) -> int:
     """The epochs a run has finished: the lines of its metrics.jsonl (0 when it has none)."""
     try:
-        lines = (folder / "metrics.jsonl").read_text().splitlines()
+        lines = (folder / HISTORY).read_text().splitlines()
     except OSError:
         return 0
     done = 0

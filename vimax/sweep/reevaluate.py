@@ -25,13 +25,13 @@ from vimax.config import RunConfig, from_dict
 from vimax.errors import VimaxError
 from vimax.sweep.grid import RunSpec
 from vimax.sweep.records import read_record
+from vimax.training.run_folder import METRICS, MODEL
 
 __all__ = ["reevaluate_run", "retrain_weights", "weights_state", "EVALUATED", "NO_WEIGHTS",
            "NOT_TRAINED", "NOT_EVALUATED", "FAILED", "RETRAINED"]
 
 logger = logging.getLogger(__name__)
 
-METRICS, MODEL = "metrics.json", "model.pt"
 EVALUATED, RETRAINED, NO_WEIGHTS, NOT_TRAINED, NOT_EVALUATED, FAILED = (
     "evaluated", "retrained and evaluated", "no weights", "not trained", "not evaluated by the sweep",
     "failed")

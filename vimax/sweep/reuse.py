@@ -22,7 +22,7 @@ from vimax.atomic import atomic_write, atomic_write_json
 from vimax.config import RunConfig, from_dict
 from vimax.data.files import fingerprint
 from vimax.sweep.grid import RunSpec
-from vimax.training.run_folder import comparable_settings
+from vimax.training.run_folder import CHECKPOINT, CONFIG, HISTORY, METRICS, MODEL, comparable_settings
 
 __all__ = ["find_twin", "adopt_twin", "REUSED_FROM"]
 
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 REUSED_FROM = "reused_from"
 # what a finished run folder must hold to be copied; metrics.json goes last
-COPIED = ("config.json", "metrics.jsonl", "model.pt")
+COPIED = (CONFIG, HISTORY, MODEL)
 
 
 def _resolved(config: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def _resolved(config: dict[str, Any]) -> dict[str, Any]:
 
 def _saved_config(folder: Path) -> dict[str, Any] | None:
     try:
-        saved = json.loads((folder / "config.json").read_text())
+        saved = json.loads((folder / CONFIG).read_text())
     except (OSError, ValueError):
         return None
     return saved.get("config") if isinstance(saved, dict) else None
@@ -58,7 +58,7 @@ def find_twin(spec: RunSpec) -> Path | None:
     wanted = _resolved(spec.config)
     for config_file in sorted(results.glob("*/*/*/config.json")):
         folder = config_file.parent
-        complete = all((folder / name).is_file() for name in (*COPIED, "metrics.json"))
+        complete = all((folder / name).is_file() for name in (*COPIED, METRICS))
         if not complete or folder.resolve() == own:
             continue
         saved = _saved_config(folder)
@@ -71,7 +71,7 @@ def find_twin(spec: RunSpec) -> Path | None:
 def _same_data(folder: Path) -> bool:
     """A run trained on a data file is copied only while that file is unchanged (its SHA-256)."""
     try:
-        source = json.loads((folder / "config.json").read_text())["dataset"].get("source")
+        source = json.loads((folder / CONFIG).read_text())["dataset"].get("source")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
     if not isinstance(source, dict) or not source.get("sha256"):
@@ -82,7 +82,7 @@ def _same_data(folder: Path) -> bool:
 def _is_copy(folder: Path) -> bool:
     """A run folder whose training was itself copied: the original is the one to copy."""
     try:
-        return REUSED_FROM in json.loads((folder / "metrics.json").read_text())
+        return REUSED_FROM in json.loads((folder / METRICS).read_text())
     except (OSError, ValueError):
         return True  # unreadable: not a run to copy from
 
@@ -98,9 +98,9 @@ def adopt_twin(spec: RunSpec, twin: Path) -> dict[str, Any]:
     for name in COPIED:
         with open(twin / name, "rb") as source:
             atomic_write(out / name, lambda target, source=source: shutil.copyfileobj(source, target))
-    metrics = json.loads((twin / "metrics.json").read_text())
+    metrics = json.loads((twin / METRICS).read_text())
     metrics[REUSED_FROM] = str(Path("..", "..", "..", *twin.resolve().parts[-3:]))
-    atomic_write_json(out / "metrics.json", metrics)
-    (out / "checkpoint.pt").unlink(missing_ok=True)  # a partial run of its own is superseded
+    atomic_write_json(out / METRICS, metrics)
+    (out / CHECKPOINT).unlink(missing_ok=True)  # a partial run of its own is superseded
     logger.info("run %s: training copied from %s (identical config)", spec.run_id, twin)
     return metrics

@@ -22,6 +22,7 @@ from vimax.config import RunConfig, from_dict
 from vimax.errors import ConfigError, VimaxError
 from vimax.sweep.grid import RunSpec
 from vimax.sweep.records import DONE, FAILED, read_record, write_record
+from vimax.training.run_folder import CHECKPOINT, EVALUATION, METRICS
 from vimax.user_modules import import_modules
 
 __all__ = ["execute_run", "record_failure", "record_if_finished", "is_finished", "run_status",
@@ -29,7 +30,6 @@ __all__ = ["execute_run", "record_failure", "record_if_finished", "is_finished",
 
 logger = logging.getLogger(__name__)
 
-METRICS, EVALUATION, CHECKPOINT = "metrics.json", "evaluation.json", "checkpoint.pt"
 
 
 def is_finished(spec: RunSpec) -> bool:

@@ -23,7 +23,10 @@ A sweep file (YAML, TOML or JSON) looks like::
     evaluate: true                # false, true (defaults) or evaluation settings
 
 Merge order, last wins: base, profile, variant, the profile's entry for the
-variant, axis point, seed.
+variant, axis point, seed. ``profiles:`` is optional: a file without it has
+one implicit, empty profile named ``default`` (results in
+RESULTS_DIR/<name>/default/), which ``vimax sweep`` uses when ``--profile``
+is not given.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = ["SweepFile", "Variant", "load_sweep", "parse_sweep", "nest", "merge"]
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 MAX_SEEDS = 10_000
+IMPLICIT_PROFILE = "default"  # the one profile of a sweep file without ``profiles:``
 TOP_KEYS = {"name", "seeds", "base", "profiles", "grid", "evaluate", "description"}
 
 
@@ -65,6 +69,12 @@ class SweepFile:
     evaluate: Any = False
     seeds: list[int] = field(default_factory=lambda: [0])
     path: str | None = None
+
+    def profile_or_default(self, profile: str | None) -> str:
+        """``profile``, or when None the implicit profile of a file without profiles (else "cpu")."""
+        if profile is not None:
+            return profile
+        return IMPLICIT_PROFILE if list(self.profiles) == [IMPLICIT_PROFILE] else "cpu"
 
 
 def nest(data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -158,9 +168,13 @@ def parse_sweep(data: dict[str, Any], where: str = "sweep file") -> SweepFile:
     name = data.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise ConfigError(f"{where}: 'name' must be a word of letters, digits and . _ + -, got {name!r}")
-    profiles = data.get("profiles") or {}
+    profiles = data.get("profiles")
+    if profiles is None:
+        profiles = {IMPLICIT_PROFILE: {}}
     if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
         raise ConfigError(f"{where}: 'profiles' must map profile names to override mappings")
+    if not profiles:
+        raise ConfigError(f"{where}: 'profiles' is empty; leave it out for one implicit profile")
     grid = data.get("grid")
     if not isinstance(grid, list) or not grid:
         raise ConfigError(f"{where}: 'grid' must be a non-empty list of variants")

@@ -10,7 +10,8 @@ from vimax.config import RunConfig, from_dict
 from vimax.errors import CheckpointError
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
-from vimax.training.run_folder import RunFolder
+from vimax.safe_files import load_checkpoint
+from vimax.training.run_folder import CONFIG, MODEL, RunFolder
 
 __all__ = ["load_run", "load_run_config"]
 
@@ -20,18 +21,18 @@ def load_run_config(run_dir: str | Path) -> tuple[RunConfig, dict]:
     folder = RunFolder(run_dir)
     if not folder.path.is_dir():
         raise CheckpointError(f"{folder.path} is not a run folder")
-    saved = folder.read_json("config.json")
+    saved = folder.read_json(CONFIG)
     try:
-        config = from_dict(RunConfig, saved["config"], "config.json").validate()
+        config = from_dict(RunConfig, saved["config"], CONFIG).validate()
         dataset = saved["dataset"]
     except (KeyError, TypeError) as error:
-        raise CheckpointError(f"{folder.path / 'config.json'} is not a vimax run config: "
+        raise CheckpointError(f"{folder.path / CONFIG} is not a vimax run config: "
                               f"missing {error}") from None
     shape, classes = (dataset.get(k) if isinstance(dataset, dict) else None
                       for k in ("input_shape", "num_classes"))
     if not (isinstance(shape, list) and len(shape) >= 1 and _counts(shape) and _counts([classes])
             and classes >= 2):
-        raise CheckpointError(f"{folder.path / 'config.json'}: the dataset summary needs input_shape "
+        raise CheckpointError(f"{folder.path / CONFIG}: the dataset summary needs input_shape "
                               f"(a list of sizes, [C, H, W] for images) and num_classes >= 2, "
                               f"got {dataset!r:.100}")
     return config, dataset
@@ -50,8 +51,6 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
     ``model.sample_logits(x, L)`` and ``model.predict_proba(x, L)`` give the
     stochastic view. The weights load with ``weights_only=True``: no code runs.
     """
-    from vimax.safe_files import load_checkpoint
-
     folder = RunFolder(run_dir)
     config, dataset = load_run_config(folder.path)
     if not folder.finished:
@@ -62,11 +61,11 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
                                  dropout=getattr(objective, "dropout_rate", 0.0))
     except (RuntimeError, ValueError, MemoryError) as error:  # e.g. a shape too large to allocate
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CheckpointError(f"{folder.path / 'config.json'}: cannot build its model: {first}") from None
-    state = load_checkpoint(folder.path / "model.pt", map_location="cpu")
+        raise CheckpointError(f"{folder.path / CONFIG}: cannot build its model: {first}") from None
+    state = load_checkpoint(folder.path / MODEL, map_location="cpu")
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as error:
         first = str(error).splitlines()[0]
-        raise CheckpointError(f"{folder.path / 'model.pt'} does not fit the run's model: {first}") from None
+        raise CheckpointError(f"{folder.path / MODEL} does not fit the run's model: {first}") from None
     return model.to(device).eval()

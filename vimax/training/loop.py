@@ -21,10 +21,12 @@ import torch
 from torch import nn
 
 from vimax import failpoints
+from vimax.config.train import TrainConfig, learning_rate
 from vimax.data.base import Dataset, Split
 from vimax.data.config import load_dataset
+from vimax.device import resolve_device
 from vimax.errors import ConfigError, VimaxError
-from vimax.evaluate.accuracy import error_rates, information_plane
+from vimax.metrics.accuracy import error_rates, information_plane
 from vimax.metrics.diagnostics import (
     DIAGNOSTIC_KEYS,
     INACTIVE_RATIO,
@@ -34,16 +36,15 @@ from vimax.metrics.diagnostics import (
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
 from vimax.progress import progress_bar
-from vimax.training.config import TrainConfig, learning_rate
 from vimax.training.ema import WeightAverage
-from vimax.training.run_folder import TENSORBOARD, RunFolder
+from vimax.training.run_folder import METRICS, TENSORBOARD, RunFolder
 from vimax.training.state import restore_training_state, seed_everything, training_state
 from vimax.training.tensorboard import EventLog, check_available
 
 if TYPE_CHECKING:
     from vimax.config import RunConfig
 
-__all__ = ["fit", "train_epoch", "resolve_device", "seed_everything", "TrainingDiverged"]
+__all__ = ["fit", "train_epoch", "seed_everything", "TrainingDiverged"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +61,6 @@ def _first_bad_step(first_bad: torch.Tensor, steps: int) -> int | None:
     """The 1-based step whose loss was first non-finite, or None (one host sync)."""
     step = int(first_bad)
     return None if step >= steps else step + 1
-
-
-def resolve_device(name: str) -> torch.device:
-    """"auto" is CUDA when available, else the CPU; "cuda" without CUDA is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise VimaxError("--device cuda was asked for but CUDA is not available; use --device auto")
-    return torch.device(name)
 
 
 def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
@@ -200,19 +192,31 @@ def fit(
     out_dir: str | Path,
     resume: bool = False,
     dataset: Dataset | None = None,
+    keep_checkpoint: bool = False,
 ) -> dict[str, Any]:
     """Train one run into ``out_dir`` and return its final metrics.
 
     With ``resume``, continue from the folder's last checkpoint (the result is
-    the same as an uninterrupted run); a finished run is not trained again.
+    the same as an uninterrupted run); a finished run is not trained again,
+    except that more ``train.epochs`` extend a run finished with
+    ``keep_checkpoint``: the result is then the run trained for that many
+    epochs from the start (the lr schedules depend on the epoch only, never on
+    the total).
     """
     config.validate()
     tc = config.train
     folder = RunFolder(out_dir)
     folder.check_can_start(config.to_dict(), resume)  # also: a finished run of another config
     if resume and folder.finished:
-        logger.info("%s is finished already", folder.path)
-        return folder.read_json("metrics.json")
+        done = folder.read_json(METRICS)
+        if done.get("epochs", tc.epochs) >= tc.epochs:
+            logger.info("%s is finished already", folder.path)
+            return done
+        if not folder.has_checkpoint():
+            raise VimaxError(f"{folder.path} finished after {done.get('epochs')} epochs without keeping its "
+                             "training state (checkpoint.pt), so it cannot be extended to "
+                             f"{tc.epochs}; train a new run")
+        logger.info("extending %s from %s to %d epochs", folder.path, done.get("epochs"), tc.epochs)
     device = resolve_device(tc.device)
     if tc.tensorboard:
         check_available()  # before any work: one clear line when tensorboard is not installed
@@ -273,7 +277,7 @@ def fit(
                    train_samples_per_s=(len(dataset.train) * tc.epochs) / max(train_seconds, 1e-9))
     if events is not None:
         events.finish(tc.epochs, metrics)
-    folder.finish(metrics, model_state)
+    folder.finish(metrics, model_state, keep_checkpoint)
     return metrics
 
 
@@ -290,7 +294,7 @@ def final_metrics(model, dataset, objective, config, history, device) -> dict[st
     tc = config.train
     test = dataset.test.to(device)
     val_errors = error_rates(model, dataset.val.to(device), tc.eval_samples, tc.eval_batch_size)
-    test_errors = error_rates(model, test, tc.eval_samples, tc.eval_batch_size)
+    test_errors = error_rates(model, test, tc.eval_samples, tc.eval_batch_size, seed=tc.seed)
     metrics: dict[str, Any] = {
         "test_error": test_errors["error"],
         "test_error_1_sample": test_errors["error_1_sample"],

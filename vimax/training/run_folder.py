@@ -24,9 +24,10 @@ from typing import Any
 
 import torch
 
-import vimax
 from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_jsonl
 from vimax.errors import CheckpointError, VimaxError
+from vimax.safe_files import load_checkpoint
+from vimax.version import __version__
 
 __all__ = ["RunFolder", "git_revision", "CONFIG", "CHECKPOINT", "HISTORY", "METRICS", "MODEL", "CURVES",
            "TENSORBOARD"]
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 CONFIG, CHECKPOINT, HISTORY, METRICS, MODEL, CURVES, TENSORBOARD = (
     "config.json", "checkpoint.pt", "metrics.jsonl", "metrics.json", "model.pt", "curves.png", "tensorboard",
 )
+EVALUATION = "evaluation.json"  # written by vimax.evaluate.evaluate_run
 
 
 def git_revision() -> str | None:
@@ -65,6 +67,17 @@ def comparable_settings(config: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as {"section.key": value}."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 class RunFolder:
     """Reads and writes the files of one run."""
 
@@ -90,10 +103,17 @@ class RunFolder:
                              "it or choose another --out")
         if resume and (self.path / CONFIG).is_file():
             saved = self.read_json(CONFIG)["config"]
-            wanted = json.loads(json.dumps(config))  # as JSON: tuples are lists
-            if comparable_settings(saved) != comparable_settings(wanted):
-                raise VimaxError(f"{self.path} holds a run with another config; "
-                                 "resume it with the same settings or choose another --out")
+            old = _flatten(comparable_settings(saved))
+            new = _flatten(comparable_settings(json.loads(json.dumps(config))))  # as JSON: tuples are lists
+            differ = [(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+                      if old.get(key) != new.get(key)]
+            epochs = ("train.epochs", old.get("train.epochs"), new.get("train.epochs"))
+            if epochs in differ and None not in epochs and epochs[2] > epochs[1]:  # more: an extension
+                differ.remove(epochs)
+            if differ:
+                listed = "; ".join(f"{key} is {old!r} in the run, {new!r} given" for key, old, new in differ)
+                raise VimaxError(f"{self.path} holds a run with other settings: {listed}; resume it with "
+                                 "--resume alone (its saved settings) or choose another --out")
 
     def start(self, config: dict[str, Any], resume: bool, dataset: dict[str, Any]) -> None:
         """Create the folder and write config.json; refuse to overwrite another run.
@@ -104,6 +124,9 @@ class RunFolder:
         self.check_can_start(config, resume)
         if resume and (self.path / CONFIG).is_file():
             self._check_same_data(dataset)
+            saved = self.read_json(CONFIG)
+            if saved["config"] != json.loads(json.dumps(config)):  # only a larger train.epochs: record it
+                atomic_write_json(self.path / CONFIG, {**saved, "config": config})
             return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -113,7 +136,7 @@ class RunFolder:
             "config": config,
             "dataset": dataset,
             "git_revision": git_revision(),
-            "vimax_version": vimax.__version__,
+            "vimax_version": __version__,
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
         })
@@ -138,8 +161,6 @@ class RunFolder:
         atomic_save_checkpoint(state, self.path / CHECKPOINT)
 
     def load_checkpoint(self) -> dict[str, Any]:
-        from vimax.safe_files import load_checkpoint
-
         return load_checkpoint(self.path / CHECKPOINT)
 
     def write_history(self, history: list[dict[str, Any]]) -> None:
@@ -164,8 +185,11 @@ class RunFolder:
                 logger.warning("%s line %d is not a JSON object; skipped", self.path / HISTORY, number)
         return rows
 
-    def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor]) -> None:
-        """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint."""
+    def finish(self, metrics: dict[str, Any], model_state: dict[str, torch.Tensor],
+               keep_checkpoint: bool = False) -> None:
+        """Write model.pt, then metrics.json (which marks the run finished), then drop the checkpoint
+        unless it is kept (the training state an extension to more epochs continues from)."""
         atomic_save_checkpoint(model_state, self.path / MODEL)
         atomic_write_json(self.path / METRICS, metrics)
-        (self.path / CHECKPOINT).unlink(missing_ok=True)
+        if not keep_checkpoint:
+            (self.path / CHECKPOINT).unlink(missing_ok=True)

@@ -18,11 +18,15 @@ LN2 = math.log(2.0)
 
 @torch.no_grad()
 def error_rates(
-    model: StochasticClassifier, split: Split, samples: int = 12, batch_size: int = 1000
+    model: StochasticClassifier, split: Split, samples: int = 12, batch_size: int = 1000,
+    seed: int | None = None,
 ) -> dict[str, float]:
     """Error rates on ``split``: softmax averaged over ``samples`` draws of z, one draw, z = mean.
 
-    The encoder runs once per image; the decoder runs once per sample.
+    The encoder runs once per image; the decoder runs once per sample. With
+    ``seed``, the draws come from a generator seeded with it (the global RNG is
+    left as it was), so training's final test error and ``vimax evaluate``'s
+    agree for the same run, samples and batch size.
 
     Returns:
         {"error": ..., "error_1_sample": ..., "error_mean_z": ...}, fractions in [0, 1].
@@ -30,6 +34,19 @@ def error_rates(
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else [], enabled=seed is not None):
+        if seed is not None:
+            torch.manual_seed(seed)
+        wrong = _count_errors(model, split, samples, batch_size, device)
+    model.train(was_training)
+    n = max(len(split), 1)
+    counts = wrong.tolist()
+    return {"error": counts[0] / n, "error_1_sample": counts[1] / n, "error_mean_z": counts[2] / n}
+
+
+def _count_errors(model: StochasticClassifier, split: Split, samples: int, batch_size: int,
+                  device: torch.device) -> torch.Tensor:
+    """Wrong predictions on ``split``: (averaged softmax, one draw, z = mean)."""
     wrong = torch.zeros(3, dtype=torch.long, device=device)
     for start in range(0, len(split), batch_size):
         x = split.images[start : start + batch_size].to(device, non_blocking=True)
@@ -41,10 +58,7 @@ def error_rates(
         wrong[0] += (probs.mean(0).argmax(-1) != y).sum()
         wrong[1] += (probs[0].argmax(-1) != y).sum()
         wrong[2] += (mean_logits.argmax(-1) != y).sum()
-    model.train(was_training)
-    n = max(len(split), 1)
-    counts = wrong.tolist()
-    return {"error": counts[0] / n, "error_1_sample": counts[1] / n, "error_mean_z": counts[2] / n}
+    return wrong
 
 
 @torch.no_grad()

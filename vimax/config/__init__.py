@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig
 from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
 from vimax.objectives.config import ObjectiveConfig
-from vimax.training.config import TrainConfig
 
 __all__ = ["RunConfig", "from_dict", "load_config_file", "apply_overrides"]
 
@@ -134,8 +134,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: config files must end in .yaml, .yml, .toml or .json")
     except ConfigError:
         raise
-    except Exception as error:  # parser errors of three libraries
+    except Exception as error:  # parser errors of three libraries (TOML's and JSON's name the line)
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        mark = getattr(error, "problem_mark", None)  # PyYAML's MarkedYAMLError
+        if mark is not None:
+            first_line = f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
         raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {first_line}") from None
     if data is None:
         data = {}
