@@ -43,6 +43,7 @@ from vimax.evaluate.representation import mean_embeddings, representation_qualit
 from vimax.metrics.accuracy import error_rates, information_plane
 from vimax.metrics.diagnostics import DIAGNOSTIC_KEYS, regulariser_active, regulariser_diagnostics
 from vimax.objectives.config import build_objective
+from vimax.objectives.protocols import prior_std_of
 from vimax.training.load import load_run, load_run_config
 from vimax.training.run_folder import EVALUATION, METRICS, MODEL, RunFolder
 
@@ -195,7 +196,7 @@ def evaluate_run(
     information: dict[str, Any] = {"rate_bits": None, "izy_bits": None}
     if objective.requires_posterior:
         label_entropy = summary.get("label_entropy", dataset.label_entropy)
-        information = information_plane(model, test, getattr(objective, "prior_std", 1.0),
+        information = information_plane(model, test, prior_std_of(objective),
                                         label_entropy, settings.samples, settings.batch_size)
 
     diagnostics = _diagnostics(RunFolder(run_dir).read_json(METRICS), model, objective, config, dataset,
@@ -204,7 +205,7 @@ def evaluate_run(
     embeddings = mean_embeddings(model, test, settings.batch_size)  # (N, K)
     k = settings.n_clusters or dataset.num_classes
     representation = representation_quality(embeddings, test.labels, k, settings.random_state,
-                                             settings.kmeans_n_init, getattr(objective, "prior_std", 1.0))
+                                             settings.kmeans_n_init, prior_std_of(objective))
     logger.info("ARI %.3f, cluster accuracy %.3f, Hoyer %.3f", representation["ari"],
                 representation["cluster_accuracy"], representation["hoyer"])
 

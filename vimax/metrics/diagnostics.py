@@ -28,6 +28,7 @@ from torch import nn
 
 from vimax.models.encoder import GaussianPosterior
 from vimax.objectives.output import classification_loss
+from vimax.objectives.protocols import prior_std_of
 
 __all__ = ["DIAGNOSTIC_KEYS", "INACTIVE_RATIO", "regulariser_active", "regulariser_diagnostics"]
 
@@ -176,7 +177,7 @@ def regulariser_diagnostics(
             grad_rest = (torch.autograd.grad(rest, (mean, std), allow_unused=True)
                          if rest.requires_grad else (None, None))
         ratio = _norm(grad_rest, (mean, std)) / _norm(grad_task, (mean, std))
-        prior_std = float(getattr(objective, "prior_std", 1.0))
+        prior_std = prior_std_of(objective)
         scale = z.detach().pow(2).mean() / prior_std**2  # E||z||^2 / (K sigma^2)
         values = torch.stack([ratio, scale, _median(std)]).tolist()  # one host sync
     return dict(zip(DIAGNOSTIC_KEYS, values))

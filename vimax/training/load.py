@@ -10,6 +10,7 @@ from vimax.config import RunConfig, from_dict
 from vimax.errors import CheckpointError
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
+from vimax.objectives.protocols import dropout_rate_of
 from vimax.safe_files import load_checkpoint
 from vimax.training.run_folder import CONFIG, MODEL, RunFolder
 
@@ -58,7 +59,7 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
     objective = build_objective(config.objective)
     try:
         model = build_classifier(config.model, dataset["input_shape"], dataset["num_classes"],
-                                 dropout=getattr(objective, "dropout_rate", 0.0))
+                                 dropout=dropout_rate_of(objective))
     except (RuntimeError, ValueError, MemoryError) as error:  # e.g. a shape too large to allocate
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CheckpointError(f"{folder.path / CONFIG}: cannot build its model: {first}") from None

@@ -35,6 +35,7 @@ from vimax.metrics.diagnostics import (
 )
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
+from vimax.objectives.protocols import PriorRegularised, dropout_rate_of, prior_std_of
 from vimax.progress import progress_bar
 from vimax.training.ema import WeightAverage
 from vimax.training.run_folder import METRICS, TENSORBOARD, RunFolder
@@ -173,7 +174,8 @@ def diagnostics_summary(history: list[dict[str, Any]], objective: nn.Module) -> 
         logger.warning("the regulariser is inactive: ||grad beta*D|| / ||grad CE|| <= %.2g < %g over the "
                        "last %d epochs (beta = %s), so this run trains as the deterministic baseline "
                        "would; a larger beta makes the regulariser act",
-                       max(ratios), INACTIVE_RATIO, window, getattr(objective, "beta", "n/a"))
+                       max(ratios), INACTIVE_RATIO, window,
+                       objective.beta if isinstance(objective, PriorRegularised) else "n/a")
     return summary
 
 
@@ -227,7 +229,7 @@ def fit(
     objective = build_objective(config.objective, dataset.label_entropy).to(device)
     try:
         model = build_classifier(config.model, dataset.input_shape, dataset.num_classes,
-                                 dropout=getattr(objective, "dropout_rate", 0.0)).to(device)
+                                 dropout=dropout_rate_of(objective)).to(device)
     except (RuntimeError, MemoryError, ValueError) as error:  # e.g. too large to allocate
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ConfigError(f"cannot build the model: {first}") from None
@@ -303,7 +305,7 @@ def final_metrics(model, dataset, objective, config, history, device) -> dict[st
         "val_error_mean_z": val_errors["error_mean_z"],
     }
     if objective.requires_posterior:
-        prior_std = getattr(objective, "prior_std", 1.0)
+        prior_std = prior_std_of(objective)
         metrics.update(information_plane(model, test, prior_std, dataset.label_entropy,
                                          tc.eval_samples, tc.eval_batch_size))
     else:
