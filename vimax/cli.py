@@ -1,4 +1,4 @@
-"""The ``vimax`` command: train | demo | evaluate | sweep | report.
+"""The vimax command: train | demo | evaluate | sweep | report.
 
 Library code logs; this module prints. Any user error ends with one line on
 stderr and exit code 2. ``--import MODULE`` (before or after the command, any

@@ -102,8 +102,8 @@ def test_a_run_started_without_events_may_be_resumed_with_them(tmp_path):
     config = {"train": {"epochs": 2, "tensorboard": False}, "model": {"latent_dim": 4}}
     folder.start(config, resume=False, dataset={})
     folder.check_can_start({**config, "train": {"epochs": 2, "tensorboard": True}}, resume=True)
-    with pytest.raises(Exception, match="another config"):
-        folder.check_can_start({**config, "train": {"epochs": 3, "tensorboard": False}}, resume=True)
+    with pytest.raises(Exception, match="model.latent_dim is 4 in the run, 8 given"):
+        folder.check_can_start({**config, "model": {"latent_dim": 8}}, resume=True)
 
 
 def test_missing_tensorboard_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
