@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vimax.report.claims import Claim
+from vimax.report.claims import DEFAULT_SIDES, Claim
 from vimax.report.collect import RunResult
 from vimax.report.format import Section
 from vimax.report.paper_schedule import COMMAND, PREFIX, finished_runs, run_hours
@@ -15,6 +15,11 @@ def _names(claims: list[Claim]) -> str:
     return "; ".join(c.what.removeprefix(PREFIX) for c in claims) if claims else "none"
 
 
+def _against(claims: list[Claim]) -> str:
+    """Who beat the paper's side: "VIB", or "the other arm" when a claim compares other arms."""
+    return "VIB" if all(c.sides == DEFAULT_SIDES for c in claims) else "VIB, or the other arm,"
+
+
 def _schedule_lines(title: str, claims: list[Claim]) -> list[str]:
     tested = [c for c in claims if c.comparison is not None]
     if not tested:
@@ -23,14 +28,17 @@ def _schedule_lines(title: str, claims: list[Claim]) -> list[str]:
           for word in ("reproduces", "contradicted", "inconclusive", "untestable", "not run")}
     lines = [f"- **{title}** ({len(tested)} claims):",
              f"  - **hold** (reproduce): {_names(by['reproduces'])}.",
-             f"  - **contradicted** (VIB significantly better): {_names(by['contradicted'])}.",
+             f"  - **contradicted** ({_against(tested)} significantly better): "
+             f"{_names(by['contradicted'])}.",
              f"  - **cannot be decided** with these seeds (inconclusive): {_names(by['inconclusive'])}."]
-    for side, ahead in (("VIB", False), ("VIM", True)):
-        leaning = [c for c in by["inconclusive"]
-                   if c.comparison.vim_better == ahead and c.comparison.p < ALPHA]
-        if leaning:
-            lines.append(f"    - of these, {side} is ahead with Welch p < {ALPHA} before the correction on: "
-                         f"{_names(leaning)}.")
+    leaning: dict[str, list[Claim]] = {}
+    for ahead in (False, True):  # the paper's other arm (VIB) first
+        for c in by["inconclusive"]:
+            if c.comparison.vim_better == ahead and c.comparison.p < ALPHA:
+                leaning.setdefault(c.sides[0 if ahead else 1], []).append(c)
+    for side, items in leaning.items():
+        lines.append(f"    - of these, {side} is ahead with Welch p < {ALPHA} before the correction on: "
+                     f"{_names(items)}.")
     waiting = by["untestable"] + by["not run"]
     if waiting:
         lines.append(f"  - **not tested yet** (fewer than 2 seeds a side, or not run): {_names(waiting)}.")
