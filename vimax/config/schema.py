@@ -64,7 +64,8 @@ def _default(f: dataclasses.Field) -> Any:
 def _describe(error: dict[str, Any], cls: type, types: dict[str, type]) -> str:
     """One line for pydantic's error: where it is, what is wrong, the value given."""
     loc, kind = error["loc"], error["type"]
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" if part.isidentifier()
+                   else f".{part!r}" for part in loc).lstrip(".")
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"{path}: {_unknown_key(cls, types, loc)}"
     if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), ConfigError):
