@@ -289,12 +289,11 @@ def test_import_reaches_the_workers_of_a_sweep(tmp_path, user_state, monkeypatch
 
 def test_python_route_with_a_dataset_object(tmp_path):
     from vimax import RunConfig, evaluate_run, fit
-    from vimax.config import from_dict
     from vimax.evaluate.run import EvaluationConfig
 
     x, y = _blobs()
     data = prepare_arrays("object_only_blobs", {"x": x, "y": y})
-    config = from_dict(RunConfig, {"model": {"latent_dim": 4, "hidden": [16]},
+    config = RunConfig.from_dict({"model": {"latent_dim": 4, "hidden": [16]},
                                    "train": {"epochs": 1, "batch_size": 32, "eval_samples": 2,
                                              "device": "cpu"}})
     fit(config, tmp_path / "run", dataset=data)
@@ -306,7 +305,7 @@ def test_python_route_with_a_dataset_object(tmp_path):
 
 
 def test_a_sweep_copies_a_finished_run_only_while_its_data_file_is_unchanged(tmp_path):
-    from vimax.config import RunConfig, from_dict
+    from vimax.config import RunConfig
     from vimax.sweep.grid import RunSpec
     from vimax.sweep.reuse import find_twin
 
@@ -315,7 +314,7 @@ def test_a_sweep_copies_a_finished_run_only_while_its_data_file_is_unchanged(tmp
     twin = tmp_path / "results" / "a" / "cpu" / "run"
     twin.mkdir(parents=True)
     source = {"path": str(data), "sha256": sha256_of(data), "format": "npz"}
-    saved = {"config": from_dict(RunConfig, config).to_dict(), "dataset": {"name": "file", "source": source}}
+    saved = {"config": RunConfig.from_dict(config).to_dict(), "dataset": {"name": "file", "source": source}}
     (twin / "config.json").write_text(json.dumps(saved))
     for name in ("metrics.jsonl", "model.pt", "metrics.json"):
         (twin / name).write_text("{}")
@@ -330,13 +329,12 @@ def test_evaluate_a_run_trained_on_a_dataset_object_through_import(tmp_path, use
     """fit(config, out, dataset=obj) saves obj's name; ``--import`` of a module registering it lets
     ``vimax evaluate`` load it (the config still names the default digits)."""
     from vimax import RunConfig, fit
-    from vimax.config import from_dict
 
     module, dataset = _user_module(tmp_path)
     rng = np.random.default_rng(0)
     y = np.arange(120) % 3
     data = prepare_arrays(dataset, {"x": rng.normal(size=(120, 4)) + y[:, None], "y": y})
-    config = from_dict(RunConfig, {"model": {"latent_dim": 4, "hidden": [16]},
+    config = RunConfig.from_dict({"model": {"latent_dim": 4, "hidden": [16]},
                                    "train": {"epochs": 1, "batch_size": 32, "eval_samples": 2,
                                              "device": "cpu"}})
     fit(config, tmp_path / "run", dataset=data)

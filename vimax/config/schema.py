@@ -56,9 +56,10 @@ def _model(cls: type, types: tuple[tuple[str, type], ...]) -> type[pydantic.Base
 
 
 def _default(f: dataclasses.Field) -> Any:
+    """The field's default and the ranges its metadata declares, as pydantic's ``Field``."""
     if f.default_factory is not dataclasses.MISSING:
-        return pydantic.Field(default_factory=f.default_factory)
-    return pydantic.Field(...) if f.default is dataclasses.MISSING else f.default
+        return pydantic.Field(default_factory=f.default_factory, **f.metadata)
+    return pydantic.Field(... if f.default is dataclasses.MISSING else f.default, **f.metadata)
 
 
 def _describe(error: dict[str, Any], cls: type, types: dict[str, type]) -> str:

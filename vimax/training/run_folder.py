@@ -104,7 +104,7 @@ class RunFolder:
                              "it or choose another --out")
         if resume and (self.path / CONFIG).is_file():  # both resolved: any version's config.json compares
             old = _flatten(comparable_settings(resolved(self.saved_config(), str(self.path / CONFIG))))
-            new = _flatten(comparable_settings(json.loads(json.dumps(config))))  # as JSON: tuples are lists
+            new = _flatten(comparable_settings(resolved(config)))
             differ = [(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
                       if old.get(key) != new.get(key)]
             epochs = ("train.epochs", old.get("train.epochs"), new.get("train.epochs"))
