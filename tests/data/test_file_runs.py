@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from vimax.cli import build_parser, main
+from vimax.config import RunConfig
 from vimax.data import DATASETS, prepare_arrays
 from vimax.data.download import sha256_of
 from vimax.errors import DataError, VimaxError
@@ -169,11 +170,12 @@ def test_resuming_on_changed_data_is_refused(tmp_path):
 
     folder = RunFolder(tmp_path / "run")
     summary = {"name": "file", "source": {"path": "/d.npz", "sha256": "a" * 64, "format": "npz"}}
-    folder.start({"x": 1}, False, summary)
-    folder.start({"x": 1}, True, summary)  # the same data: fine
+    config = RunConfig().to_dict()
+    folder.start(config, False, summary)
+    folder.start(config, True, summary)  # the same data: fine
     changed = {**summary, "source": {**summary["source"], "sha256": "b" * 64}}
     with pytest.raises(VimaxError, match=r"/d\.npz changed since .* started"):
-        folder.start({"x": 1}, True, changed)
+        folder.start(config, True, changed)
 
 
 BAD_PATHS = {
