@@ -6,7 +6,10 @@ import torch
 
 from vimax.errors import VimaxError
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "DEVICE"]
+
+# a config field naming a device: its range, checked when a config is read (vimax.config)
+DEVICE = {"pattern": r"^(auto|cpu|cuda(:[0-9]+)?)$"}
 
 
 def resolve_device(name: str) -> torch.device:

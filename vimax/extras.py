@@ -14,7 +14,8 @@ __all__ = ["TOOL_MODULES", "require_tool"]
 
 # import name -> distribution name, as pyproject's "tool" extra lists them
 TOOL_MODULES = {"sklearn": "scikit-learn", "scipy": "scipy", "tqdm": "tqdm", "yaml": "pyyaml",
-                "matplotlib": "matplotlib", "PIL": "pillow", "pooch": "pooch", "foolbox": "foolbox"}
+                "matplotlib": "matplotlib", "PIL": "pillow", "pooch": "pooch", "foolbox": "foolbox",
+                "pydantic": "pydantic"}
 
 
 def require_tool(what: str = "the vimax command") -> None:

@@ -2,7 +2,8 @@
 
 A module registers what files cannot express: a dataset loader
 (:func:`vimax.register_dataset`), a trunk (``vimax.models.trunks.TRUNKS``) or an
-objective (``vimax.objectives.OBJECTIVES``). ``--import`` takes a module name
+objective (``vimax.objectives.OBJECTIVES``, its config read from the constructor's typed
+signature). ``--import`` takes a module name
 (importable from the current folder or the environment) or the path of a
 ``.py`` file, and may be given more than once.
 

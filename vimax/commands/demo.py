@@ -17,7 +17,7 @@ from vimax.config import RunConfig
 from vimax.config.train import TrainConfig
 from vimax.data.config import DataConfig, load_dataset
 from vimax.models.classifier import ModelConfig
-from vimax.objectives.config import ObjectiveConfig
+from vimax.objectives.config import objective_config
 from vimax.training.loop import fit
 from vimax.training.run_folder import METRICS
 
@@ -35,8 +35,7 @@ def demo_config(objective: str, epochs: int, device: str) -> RunConfig:
     return RunConfig(
         data=DataConfig(name="digits"),
         model=ModelConfig(trunk="mlp", latent_dim=256),
-        objective=ObjectiveConfig(name=objective, beta=1e-3 if stochastic else None,
-                                  prior_std=1.0 if stochastic else None),
+        objective=objective_config(objective)(**({"beta": 1e-3, "prior_std": 1.0} if stochastic else {})),
         train=TrainConfig(epochs=epochs, batch_size=100, lr=1e-3, seed=0, device=device),
     )
 

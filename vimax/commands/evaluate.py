@@ -6,55 +6,58 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from vimax.commands.options import positive_int
+from vimax.commands.options import add_set_option, settings_from_args
+
+# option -> evaluation setting (a dotted key of EvaluationConfig)
+FLAG_KEYS = {
+    "samples": "samples", "data_dir": "data_dir", "device": "device", "attack": "attack",
+    "attack_images": "attack_images", "source": "source", "target": "target",
+    "attack_steps": "carlini_wagner.steps", "binary_search_steps": "carlini_wagner.binary_search_steps",
+    "attack_stepsize": "carlini_wagner.stepsize", "attack_modes": "attack_modes",
+    "attack_engine": "carlini_wagner.engine", "cross_check": "attack_cross_check",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vimax.evaluate.attack_engines import ENGINES
     from vimax.evaluate.attack_modes import ATTACK_MODES
-    from vimax.evaluate.carlini_wagner import CarliniWagnerConfig
+    from vimax.evaluate.run import EvaluationConfig
 
-    cw = CarliniWagnerConfig()
+    default, cw = EvaluationConfig(), EvaluationConfig().carlini_wagner
     parser.add_argument("run_dir", help="a finished run folder (from vimax train)")
-    parser.add_argument("--samples", type=positive_int, default=12,
-                        help="draws of z whose softmax is averaged (default 12)")
+    add_set_option(parser, "carlini_wagner.confidence=1 (any setting of vimax.evaluate.EvaluationConfig, "
+                           "as a sweep file's evaluate: section takes them)")
+    parser.add_argument("--samples", type=int,
+                        help=f"draws of z whose softmax is averaged (default {default.samples})")
     parser.add_argument("--data-dir", help="folder with the data files, or the new path of a data file "
                                           "the run was trained on (default: the run's own)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
     group = parser.add_argument_group("Carlini-Wagner L2 targeted attack (Table 2)")
-    group.add_argument("--no-attack", action="store_true", help="skip the attack")
-    group.add_argument("--attack-images", type=positive_int, default=10,
-                       help="attack the first N test images of the source class (default 10)")
-    group.add_argument("--source", type=int, default=0, help="class attacked (default 0)")
-    group.add_argument("--target", type=int, default=1, help="class to reach (default 1)")
-    group.add_argument("--attack-steps", type=positive_int, default=cw.steps,
+    group.add_argument("--no-attack", dest="attack", action="store_const", const=False,
+                       help="skip the attack")
+    group.add_argument("--attack-images", type=int, help="attack the first N test images of the source "
+                                                         f"class (default {default.attack_images})")
+    group.add_argument("--source", type=int, help=f"class attacked (default {default.source})")
+    group.add_argument("--target", type=int, help=f"class to reach (default {default.target})")
+    group.add_argument("--attack-steps", type=int,
                        help=f"Adam steps per binary search step (default {cw.steps})")
-    group.add_argument("--binary-search-steps", type=positive_int, default=cw.binary_search_steps,
+    group.add_argument("--binary-search-steps", type=int,
                        help=f"steps of the search over the constant c (default {cw.binary_search_steps})")
-    group.add_argument("--attack-stepsize", type=float, default=cw.stepsize,
-                       help=f"Adam step size (default {cw.stepsize:g})")
-    group.add_argument("--attack-modes", nargs="+", choices=ATTACK_MODES, default=list(ATTACK_MODES),
+    group.add_argument("--attack-stepsize", type=float, help=f"Adam step size (default {cw.stepsize:g})")
+    group.add_argument("--attack-modes", nargs="+", choices=ATTACK_MODES,
                        help="mean: the classifier at z = mean; averaged: the softmax averaged over "
                             "--samples fixed draws of z (stochastic models only; default: both)")
-    group.add_argument("--attack-engine", choices=ENGINES, default=cw.engine,
+    group.add_argument("--attack-engine", choices=ENGINES,
                        help=f"the CW-L2 implementation (default {cw.engine})")
-    group.add_argument("--cross-check", action="store_true",
+    group.add_argument("--cross-check", action="store_const", const=True,
                        help="attack again with the other engine and report the agreement")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vimax.evaluate.carlini_wagner import CarliniWagnerConfig
-    from vimax.evaluate.run import EVALUATION, EvaluationConfig, evaluate_run
+    from vimax.evaluate.run import EVALUATION, evaluate_run, evaluation_config
     from vimax.report.curves import write_run_curves
 
-    settings = EvaluationConfig(
-        samples=args.samples, attack=not args.no_attack, attack_images=args.attack_images,
-        source=args.source, target=args.target, attack_modes=tuple(args.attack_modes),
-        attack_cross_check=args.cross_check,
-        carlini_wagner=CarliniWagnerConfig(engine=args.attack_engine, steps=args.attack_steps,
-                                           binary_search_steps=args.binary_search_steps,
-                                           stepsize=args.attack_stepsize),
-        data_dir=args.data_dir, device=args.device)
+    settings = evaluation_config(settings_from_args(args, FLAG_KEYS))
     result = evaluate_run(args.run_dir, settings)
     print(format_evaluation(result))
     curves = write_run_curves(args.run_dir)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vimax.config import RunConfig, apply_overrides, from_dict, load_config_file
+from vimax.config import RunConfig, apply_overrides, assign, load_config_file, merge
 from vimax.config.train import TrainConfig
 from vimax.data.base import DATASETS
 from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
 from vimax.models.trunks import TRUNKS
 from vimax.objectives import OBJECTIVES
-from vimax.objectives.config import objective_settings
-from vimax.sweep.sweep_file import merge
 
-__all__ = ["add_run_options", "positive_int", "run_config_from_args"]
+__all__ = ["add_run_options", "add_set_option", "positive_int", "run_config_from_args", "settings_from_args"]
 
 
 def positive_int(text: str) -> int:
@@ -25,12 +23,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_set_option(group: argparse._ActionsContainer, example: str) -> None:
+    group.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help=f"set any config key (dotted; the value read as YAML), e.g. --set {example}")
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options that set a RunConfig (shared by train and sweep)."""
     group = parser.add_argument_group("run settings (override the config file)")
-    group.add_argument("--config", help="YAML, TOML or JSON run config")
-    group.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override any config key, e.g. --set train.ema_decay=0.999")
+    group.add_argument("--config", dest="config_file", help="YAML, TOML or JSON run config")
+    add_set_option(group, "train.ema_decay=0.999")
     group.add_argument("--dataset", metavar="NAME|PATH",
                        help=f"a registered dataset ({', '.join(DATASETS.names())}) or the path of a "
                             ".npz or .csv file or of an image folder (data.path); see 'Your own data' "
@@ -60,37 +62,26 @@ FLAG_KEYS = {
 }
 
 
-def run_config_from_args(args: argparse.Namespace, base: dict | None = None):
-    """``base`` (a resumed run's saved config), the config file, then --set overrides, then the
-    explicit flags: one RunConfig."""
-    data = merge(base or {}, load_config_file(args.config) if args.config else {})
+def settings_from_args(args: argparse.Namespace, flags: dict[str, str], base: dict | None = None) -> dict:
+    """``base``, the config file (--config), the --set overrides, then the ``flags`` given (option
+    name -> dotted key): one dict for :meth:`RunConfig.from_dict` or :func:`evaluation_config`."""
+    config_file = getattr(args, "config_file", None)
+    data = merge(base or {}, load_config_file(config_file) if config_file else {})
     data = apply_overrides(data, args.overrides)
-    for flag, key in FLAG_KEYS.items():
+    for flag, key in flags.items():
         value = getattr(args, flag, None)
         if value is not None:
-            section, name = key.split(".")
-            data.setdefault(section, {})[name] = value
+            assign(data, key, value, f"--{flag.replace('_', '-')}")
+    return data
+
+
+def run_config_from_args(args: argparse.Namespace, base: dict | None = None) -> RunConfig:
+    """``base`` (a resumed run's saved config), the config file, then --set overrides, then the
+    explicit flags: one RunConfig."""
+    data = settings_from_args(args, FLAG_KEYS, base)
     if getattr(args, "dataset", None) is not None:
         data["data"] = _dataset_flag(args.dataset, data.get("data"))
-    config = from_dict(RunConfig, data).validate()
-    _refuse_ignored_objective_options(args, config.objective.name)
-    return config
-
-
-def _refuse_ignored_objective_options(args: argparse.Namespace, objective: str) -> None:
-    """An objective setting given on the command line that the objective does not take is an error
-    (e.g. --objective deterministic --beta 1e-3); in a config file it is left for other objectives."""
-    given = [(f"--{flag.replace('_', '-')}", key.split(".")[1]) for flag, key in FLAG_KEYS.items()
-             if key.startswith("objective.") and key != "objective.name"
-             and getattr(args, flag, None) is not None]
-    keys = [item.partition("=")[0] for item in args.overrides]
-    given += [(f"--set {key}", key.split(".", 1)[1]) for key in keys
-              if key.startswith("objective.") and key != "objective.name"]
-    takes = objective_settings(objective)
-    for option, name in given:
-        if name not in takes:
-            raise ConfigError(f"{option} does not apply to the {objective!r} objective, which would "
-                              f"ignore it (it takes: {', '.join(takes) or 'no settings'})")
+    return RunConfig.from_dict(data)
 
 
 def _dataset_flag(value: str, section: object) -> dict:

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     folder = RunFolder(args.out)
-    saved = folder.read_json(CONFIG)["config"] if args.resume and (folder.path / CONFIG).is_file() else None
+    saved = folder.saved_config() if args.resume and (folder.path / CONFIG).is_file() else None
     config = run_config_from_args(args, base=saved)
     if args.tensorboard:
         config.train.tensorboard = True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, field
+from typing import Literal
 
+from vimax.device import DEVICE
 from vimax.errors import ConfigError
 
 __all__ = ["TrainConfig", "LR_DECAYS", "learning_rate"]
 
-LR_DECAYS = ("none", "exponential", "step")
+LrDecay = Literal["none", "exponential", "step"]
+LR_DECAYS = typing.get_args(LrDecay)
 
 
 @dataclass
@@ -42,46 +46,26 @@ class TrainConfig:
             nothing in the training, and a resumed run may turn it on or off.
     """
 
-    epochs: int = 10
-    batch_size: int = 100
-    lr: float = 1e-4
+    epochs: int = field(default=10, metadata={"ge": 1})
+    batch_size: int = field(default=100, metadata={"ge": 2})
+    lr: float = field(default=1e-4, metadata={"gt": 0})
     adam_betas: tuple[float, float] = (0.5, 0.999)
-    lr_decay: str = "none"
-    lr_decay_rate: float = 0.97
-    lr_decay_every: int = 2
-    ema_decay: float = 0.0
-    train_samples: int = 1
-    eval_samples: int = 12
-    eval_batch_size: int = 1000
-    seed: int = 0
-    device: str = "auto"
-    threads: int = 0
+    lr_decay: LrDecay = "none"
+    lr_decay_rate: float = field(default=0.97, metadata={"gt": 0, "le": 1})
+    lr_decay_every: int = field(default=2, metadata={"ge": 1})
+    ema_decay: float = field(default=0.0, metadata={"ge": 0, "lt": 1})
+    train_samples: int = field(default=1, metadata={"ge": 1})
+    eval_samples: int = field(default=12, metadata={"ge": 1})
+    eval_batch_size: int = field(default=1000, metadata={"ge": 1})
+    seed: int = field(default=0, metadata={"ge": 0})
+    device: str = field(default="auto", metadata=DEVICE)
+    threads: int = field(default=0, metadata={"ge": 0})
     progress: bool | None = None
     tensorboard: bool = False
 
-    def validate(self) -> None:
-        checks = [
-            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.batch_size >= 2, f"batch_size must be >= 2, got {self.batch_size}"),
-            (0 < self.lr < float("inf"), f"lr must be > 0, got {self.lr}"),
-            (all(0 <= b < 1 for b in self.adam_betas),
-             f"adam_betas must lie in [0, 1), got {self.adam_betas}"),
-            (self.lr_decay in LR_DECAYS,
-             f"lr_decay must be one of {', '.join(LR_DECAYS)}, got {self.lr_decay!r}"),
-            (0 < self.lr_decay_rate <= 1, f"lr_decay_rate must lie in (0, 1], got {self.lr_decay_rate}"),
-            (self.lr_decay_every >= 1, f"lr_decay_every must be >= 1, got {self.lr_decay_every}"),
-            (0 <= self.ema_decay < 1, f"ema_decay must lie in [0, 1), got {self.ema_decay}"),
-            (self.train_samples >= 1, f"train_samples must be >= 1, got {self.train_samples}"),
-            (self.eval_samples >= 1, f"eval_samples must be >= 1, got {self.eval_samples}"),
-            (self.eval_batch_size >= 1, f"eval_batch_size must be >= 1, got {self.eval_batch_size}"),
-            (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
-            (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
-             f"device must be auto, cpu or cuda, got {self.device!r}"),
-            (self.threads >= 0, f"threads must be >= 0, got {self.threads}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+    def __post_init__(self) -> None:
+        if not all(0 <= b < 1 for b in self.adam_betas):
+            raise ConfigError(f"adam_betas must lie in [0, 1), got {list(self.adam_betas)}")
 
 
 def learning_rate(config: TrainConfig, epoch: int) -> float:

@@ -8,20 +8,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from vimax.data.arrays import NORMALIZE, prepare_arrays
+from vimax.data.arrays import prepare_arrays
 from vimax.data.base import DATASETS, Dataset
 from vimax.data.files import FILE_DATASET, load_file
 from vimax.errors import ConfigError, DataError
 
-__all__ = ["DataConfig", "load_dataset", "load_run_dataset", "SAVED_WHEN_SET"]
+__all__ = ["DataConfig", "load_dataset", "load_run_dataset"]
 
 log = logging.getLogger(__name__)
-
-# A field saved in a run's config.json only when it differs from its default, so the
-# configs of runs made before the field existed still compare equal (resume, reuse).
-SAVED_WHEN_SET = {"saved_when_set": True}
 
 
 @dataclass
@@ -47,46 +43,37 @@ class DataConfig:
         normalize: "auto" (uint8 images scaled to [0, 1], other inputs
             standardised with the training split's statistics), "standardize"
             or "none" (see :mod:`vimax.data.arrays`).
+
+    The ranges in the fields' metadata are checked when a config is read (:mod:`vimax.config`).
     """
 
     name: str = "digits"
     data_dir: str | None = None
-    val_size: int | None = None
+    val_size: int | None = field(default=None, metadata={"ge": 1})
     download: bool = True
-    path: str | None = field(default=None, metadata=SAVED_WHEN_SET)
-    label_column: str | None = field(default=None, metadata=SAVED_WHEN_SET)
-    test_fraction: float = field(default=0.2, metadata=SAVED_WHEN_SET)
-    split_seed: int = field(default=0, metadata=SAVED_WHEN_SET)
-    normalize: str = field(default="auto", metadata=SAVED_WHEN_SET)
+    path: str | None = None
+    label_column: str | None = None
+    test_fraction: float = field(default=0.2, metadata={"gt": 0, "lt": 1})
+    split_seed: int = field(default=0, metadata={"ge": 0})
+    normalize: Literal["auto", "standardize", "none"] = "auto"
 
     def __post_init__(self) -> None:
-        if self.path is not None:
-            # a relative path is the caller's (the current folder); saved absolute, so an evaluation
-            # or a sweep worker started elsewhere reads the same file
-            self.path = str(Path(self.path).expanduser().absolute())
-            if self.name == "digits":  # the default name: the file names the data
-                self.name = FILE_DATASET
-
-    def validate(self) -> None:
         if self.path is None:
             if self.name == FILE_DATASET:
                 raise ConfigError("data.name 'file' needs data.path: a .npz or .csv file or an image folder")
-            DATASETS.get(self.name)
-        else:
-            if self.name != FILE_DATASET:
-                raise ConfigError(f"data.path is set, so the data come from {self.path}: leave data.name "
-                                  f"out (or set it to 'file'), not {self.name!r}")
-            if self.data_dir is not None:
-                raise ConfigError("data.data_dir (--data-dir) is the folder of a named dataset; "
-                                  "a data file or image folder is given by data.path (--dataset PATH)")
-        if self.val_size is not None and self.val_size < 1:
-            raise ConfigError(f"val_size must be >= 1, got {self.val_size}")
-        if not 0 < self.test_fraction < 1:
-            raise ConfigError(f"test_fraction must lie in (0, 1), got {self.test_fraction}")
-        if self.split_seed < 0:
-            raise ConfigError(f"split_seed must be >= 0, got {self.split_seed}")
-        if self.normalize not in NORMALIZE:
-            raise ConfigError(f"normalize must be one of {', '.join(NORMALIZE)}, got {self.normalize!r}")
+            DATASETS.get(self.name)  # a ConfigError naming the registered datasets
+            return
+        # a relative path is the caller's (the current folder); saved absolute, so an evaluation
+        # or a sweep worker started elsewhere reads the same file
+        self.path = str(Path(self.path).expanduser().absolute())
+        if self.name == "digits":  # the default name: the file names the data
+            self.name = FILE_DATASET
+        if self.name != FILE_DATASET:
+            raise ConfigError(f"data.path is set, so the data come from {self.path}: leave data.name "
+                              f"out (or set it to 'file'), not {self.name!r}")
+        if self.data_dir is not None:
+            raise ConfigError("data.data_dir (--data-dir) is the folder of a named dataset; "
+                              "a data file or image folder is given by data.path (--dataset PATH)")
 
 
 def _check_data_dir(config: DataConfig) -> None:
@@ -124,7 +111,6 @@ def load_dataset(config: DataConfig, saved: Mapping[str, Any] | None = None) -> 
             file must be unchanged (SHA-256) and inputs are standardised with the
             run's saved statistics.
     """
-    config.validate()
     if config.path is not None:
         return load_file(config.path, label_column=config.label_column, val_size=config.val_size,
                          test_fraction=config.test_fraction, seed=config.split_seed,

@@ -51,10 +51,11 @@ import contextlib
 import importlib.util
 import sys
 import types
+import typing
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import nn
@@ -64,9 +65,11 @@ from vimax.errors import ConfigError, VimaxError
 if TYPE_CHECKING:
     from vimax.evaluate.carlini_wagner import CarliniWagnerConfig
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "run_engine", "import_adv_lib", "other_engine", "check_available"]
+__all__ = ["ENGINES", "Engine", "DEFAULT_ENGINE", "run_engine", "import_adv_lib", "other_engine",
+           "check_available"]
 
-ENGINES = ("foolbox", "adv_lib")
+Engine = Literal["foolbox", "adv_lib"]
+ENGINES: tuple[str, ...] = typing.get_args(Engine)
 DEFAULT_ENGINE = "adv_lib"
 ADV_LIB_FILES = {"carlini_wagner_l2": "carlini_wagner/l2.py", "ddn": "decoupled_direction_norm.py",
                  "fmn": "fast_minimum_norm.py"}

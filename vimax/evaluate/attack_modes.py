@@ -17,7 +17,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from typing import Any
+import typing
+from typing import Any, Literal
 
 from vimax.data.base import Split
 from vimax.errors import ConfigError
@@ -25,11 +26,13 @@ from vimax.evaluate.attack_engines import other_engine
 from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, robustness
 from vimax.models.classifier import StochasticClassifier
 
-__all__ = ["ATTACK_MODES", "check_modes", "robustness_modes", "cross_check", "AGREEMENT_TOLERANCE"]
+__all__ = ["ATTACK_MODES", "AttackMode", "check_modes", "robustness_modes", "cross_check",
+           "AGREEMENT_TOLERANCE"]
 
 logger = logging.getLogger(__name__)
 
-ATTACK_MODES = ("mean", "averaged")
+AttackMode = Literal["mean", "averaged"]
+ATTACK_MODES: tuple[str, ...] = typing.get_args(AttackMode)
 AGREEMENT_TOLERANCE = 0.05  # per-image L2 within 5 % of the other engine's counts as agreeing
 
 

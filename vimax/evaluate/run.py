@@ -31,12 +31,13 @@ from typing import Any
 import torch
 
 from vimax.atomic import atomic_write_json
+from vimax.config import parse
 from vimax.data.base import Dataset
 from vimax.data.config import load_run_dataset
-from vimax.device import resolve_device
-from vimax.errors import ConfigError, DataError
+from vimax.device import DEVICE, resolve_device
+from vimax.errors import DataError
 from vimax.evaluate.attack_engines import check_available, other_engine
-from vimax.evaluate.attack_modes import ATTACK_MODES, check_modes, robustness_modes
+from vimax.evaluate.attack_modes import ATTACK_MODES, AttackMode, check_modes, robustness_modes
 from vimax.evaluate.carlini_wagner import CarliniWagnerConfig, check_attack_classes
 from vimax.evaluate.latent_plot import latent_plot
 from vimax.evaluate.representation import mean_embeddings, representation_quality
@@ -47,7 +48,7 @@ from vimax.objectives.protocols import prior_std_of
 from vimax.training.load import load_run, load_run_config
 from vimax.training.run_folder import EVALUATION, METRICS, MODEL, RunFolder
 
-__all__ = ["EvaluationConfig", "evaluate_run", "EVALUATION", "LATENT_PLOT"]
+__all__ = ["EvaluationConfig", "evaluation_config", "evaluate_run", "EVALUATION", "LATENT_PLOT"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,45 +83,42 @@ class EvaluationConfig:
         batch_size: images per evaluation batch.
         plot: write the latent plot (Fig. 2).
         progress: progress bar over attacked images (None: when stderr is a terminal).
+
+    The ranges in the fields' metadata are checked when the settings are read (:mod:`vimax.config`).
     """
 
-    samples: int = 12
+    samples: int = field(default=12, metadata={"ge": 1})
     attack: bool = True
-    attack_images: int = 10
-    source: int = 0
-    target: int = 1
-    attack_modes: tuple[str, ...] = ATTACK_MODES
+    attack_images: int = field(default=10, metadata={"ge": 1})
+    source: int = field(default=0, metadata={"ge": 0})
+    target: int = field(default=1, metadata={"ge": 0})
+    attack_modes: tuple[AttackMode, ...] = ATTACK_MODES
     attack_cross_check: bool = False
-    fresh_noise_draws: int = 20
+    fresh_noise_draws: int = field(default=20, metadata={"ge": 1})
     carlini_wagner: CarliniWagnerConfig = field(default_factory=CarliniWagnerConfig)
-    n_clusters: int | None = None
-    kmeans_n_init: int = 10
-    random_state: int = 0
-    seed: int = 0
+    n_clusters: int | None = field(default=None, metadata={"ge": 1})
+    kmeans_n_init: int = field(default=10, metadata={"ge": 1})
+    random_state: int = field(default=0, metadata={"ge": 0})
+    seed: int = field(default=0, metadata={"ge": 0})
     data_dir: str | None = None
-    device: str = "auto"
-    batch_size: int = 1000
+    device: str = field(default="auto", metadata=DEVICE)
+    batch_size: int = field(default=1000, metadata={"ge": 1})
     plot: bool = True
     progress: bool | None = None
 
-    def validate(self) -> EvaluationConfig:
-        if self.samples < 1:
-            raise ConfigError(f"samples must be >= 1, got {self.samples}")
-        if self.attack_images < 1:
-            raise ConfigError(f"attack images must be >= 1, got {self.attack_images}")
+    def __post_init__(self) -> None:
         check_modes(self.attack_modes)
-        if self.fresh_noise_draws < 1:
-            raise ConfigError(f"fresh_noise_draws must be >= 1, got {self.fresh_noise_draws}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
-            raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        self.carlini_wagner.validate()
-        if self.attack:
-            check_available(self.carlini_wagner.engine)
-            if self.attack_cross_check:
-                check_available(other_engine(self.carlini_wagner.engine))
-        return self
+
+
+def evaluation_config(data: dict[str, Any], where: str = "evaluate") -> EvaluationConfig:
+    """Evaluation settings from a dict (``vimax evaluate``'s options, a sweep file's ``evaluate:``),
+    checked, and the attack engines they use installed."""
+    settings = parse(EvaluationConfig, data, where)
+    if settings.attack:
+        check_available(settings.carlini_wagner.engine)
+        if settings.attack_cross_check:
+            check_available(other_engine(settings.carlini_wagner.engine))
+    return settings
 
 
 def _load_data(config, summary: dict[str, Any], data_dir: str | None) -> Dataset:
@@ -170,7 +168,7 @@ def evaluate_run(
     ``dataset`` skips loading the run's dataset (it must be the same one).
     Returns the dict written; see the module docstring for its keys.
     """
-    settings = (settings or EvaluationConfig()).validate()
+    settings = evaluation_config(dataclasses.asdict(settings or EvaluationConfig()))
     began = time.perf_counter()
     run_dir = Path(run_dir)
     config, summary = load_run_config(run_dir)

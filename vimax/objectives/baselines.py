@@ -22,7 +22,6 @@ __all__ = ["CrossEntropy", "Dropout", "LabelSmoothing", "ConfidencePenalty"]
 
 class _Baseline(nn.Module):
     requires_posterior = False
-    dropout_rate = 0.0
 
     def __init__(self, label_entropy: float | None = None) -> None:
         super().__init__()
@@ -48,19 +47,10 @@ class CrossEntropy(_Baseline):
 class Dropout(CrossEntropy):
     """Cross-entropy on a trunk trained with dropout (Srivastava et al., 2014).
 
-    The loss is Eq. (2); the dropout itself lives in the model:
-    :func:`vimax.models.build_classifier` reads ``dropout_rate`` and puts
-    ``nn.Dropout(dropout_rate)`` after each hidden layer of the trunk.
-
-    Args:
-        dropout_rate: probability of dropping a hidden unit (default 0.5).
+    The loss is Eq. (2); the dropout itself lives in the model: the run's
+    ``model.dropout`` (:class:`vimax.models.ModelConfig`) puts ``nn.Dropout``
+    after each hidden layer of the trunk. The objective names the baseline.
     """
-
-    def __init__(self, dropout_rate: float = 0.5, label_entropy: float | None = None) -> None:
-        super().__init__(label_entropy)
-        if not 0.0 <= dropout_rate < 1.0:
-            raise ConfigError(f"dropout_rate must lie in [0, 1), got {dropout_rate}")
-        self.dropout_rate = float(dropout_rate)
 
 
 @OBJECTIVES.register("label_smoothing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-__all__ = ["PriorRegularised", "Dropping", "prior_std_of", "dropout_rate_of"]
+__all__ = ["PriorRegularised", "prior_std_of"]
 
 
 @runtime_checkable
@@ -16,19 +16,7 @@ class PriorRegularised(Protocol):
     prior_std: float
 
 
-@runtime_checkable
-class Dropping(Protocol):
-    """A baseline that puts ``nn.Dropout(dropout_rate)`` after each hidden layer of the trunk."""
-
-    dropout_rate: float
-
-
 def prior_std_of(objective: object) -> float:
     """The prior's sigma of a regularised objective; 1 (the standard normal) for the others, against
     which their rate and Hoyer sparsity are measured."""
     return float(objective.prior_std) if isinstance(objective, PriorRegularised) else 1.0
-
-
-def dropout_rate_of(objective: object) -> float:
-    """The trunk's dropout rate the objective asks for (0 for all but the dropout baseline)."""
-    return float(objective.dropout_rate) if isinstance(objective, Dropping) else 0.0

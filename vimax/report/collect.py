@@ -9,7 +9,6 @@ a missing result.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -18,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vimax.config import migrate, resolved
+from vimax.errors import ConfigError
 from vimax.training.run_folder import EVALUATION, METRICS
 
-__all__ = ["RunResult", "collect", "collect_records", "select", "objective_setting", "group_by",
+__all__ = ["RunResult", "collect", "collect_records", "select", "group_by",
            "best_by_validation", "normalise_evaluation"]
 
 logger = logging.getLogger(__name__)
@@ -59,19 +60,15 @@ def normalise_evaluation(evaluation: Any) -> Any:
     return {**evaluation, "robustness": section}
 
 
-def objective_setting(config: dict[str, Any], name: str) -> Any:
-    """An objective hyper-parameter of a saved config, the objective's default when left out."""
-    objective = config.get("objective", {})
-    value = objective.get(name)
-    if value is not None:
-        return value
+def _resolved(config: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A saved config as this version resolves it (any version's config.json: every default filled in,
+    only the settings its objective takes), so equal settings compare equal; the saved dict, brought to
+    this version's layout, for a config this vimax cannot read (an objective of a module not imported)."""
     try:
-        from vimax.objectives import OBJECTIVES
-
-        parameter = inspect.signature(OBJECTIVES.get(objective.get("name", "vim"))).parameters.get(name)
-    except Exception:  # an objective this vimax does not know: no default
-        return None
-    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+        return resolved(config, str(path))
+    except ConfigError as error:
+        logger.debug("%s", error)
+        return migrate(config)
 
 
 @dataclass
@@ -102,11 +99,13 @@ class RunResult:
 
     @property
     def beta(self) -> float | None:
-        return objective_setting(self.config, "beta")
+        """The objective's beta (None for one that takes none)."""
+        return self.config.get("objective", {}).get("beta")
 
     @property
     def prior_std(self) -> float | None:
-        return objective_setting(self.config, "prior_std")
+        """The prior's sigma (None for an objective without a prior)."""
+        return self.config.get("objective", {}).get("prior_std")
 
     def value(self, key: str) -> float | None:
         """A number by dotted path, e.g. "metrics.test_error", "evaluation.robustness.l2"."""
@@ -131,8 +130,9 @@ def collect(results_dir: str | Path, profile: str | None = None) -> list[RunResu
         saved = _read_json(config_path)
         if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
             continue
-        runs.append(RunResult(sweep, run_profile, folder.name, folder, saved["config"],
-                              saved.get("git_revision"), _read_json(folder / METRICS),
+        config = _resolved(saved["config"], config_path)
+        runs.append(RunResult(sweep, run_profile, folder.name, folder, config, saved.get("git_revision"),
+                              _read_json(folder / METRICS),
                               normalise_evaluation(_read_json(folder / EVALUATION))))
     return runs
 

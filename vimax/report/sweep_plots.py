@@ -31,11 +31,16 @@ def log_axis(key: str, values: list[float]) -> bool:
     return positive and (key.endswith("beta") or max(values) / min(values) >= 100)
 
 
+def _on_axis(table: SweepSettings, axis: str) -> list[Setting]:
+    """The settings that have the axis (a run's objective may not take it, e.g. beta)."""
+    return [setting for setting in table.settings if setting.values[axis] is not None]
+
+
 def _lines(table: SweepSettings, axis: str, key: str) -> list[Series]:
     """One Series per combination of the settings other than ``axis``."""
     others = [c for c in table.columns if c != axis]
     lines: dict[str, Series] = {}
-    for setting in table.settings:
+    for setting in _on_axis(table, axis):
         label = Setting({c: setting.values[c] for c in others}).label(others, table.names)
         lines.setdefault(label, Series(label)).points.append(
             (float(setting.values[axis]), summary_of(setting.runs, key)))
@@ -52,7 +57,7 @@ def axis_figure(table: SweepSettings, axis: str, path: Path, title: str) -> Path
 
     figure = Figure(figsize=(10, 4.2), dpi=100)
     FigureCanvasAgg(figure)
-    xs = [float(s.values[axis]) for s in table.settings]
+    xs = [float(s.values[axis]) for s in _on_axis(table, axis)]
     for index, (ylabel, lines) in enumerate(panels):
         axes = figure.add_subplot(1, 2, index + 1)
         for line in lines:

@@ -46,11 +46,12 @@ def _same(values: list[Any]) -> bool:
 
 
 def varied_keys(flats: list[dict[str, Any]]) -> list[str]:
-    """The keys (first-seen order) whose values differ between configs, a missing key being None."""
+    """The keys (first-seen order) whose values differ between the configs that have them (a key
+    a config lacks is a setting its objective does not take)."""
     keys: dict[str, None] = {}
     for flat in flats:
         keys.update(dict.fromkeys(flat))
-    return [key for key in keys if key not in IGNORED and not _same([f.get(key) for f in flats])]
+    return [key for key in keys if key not in IGNORED and not _same([f[key] for f in flats if key in f])]
 
 
 def _sort_key(value: Any) -> tuple:
@@ -138,5 +139,5 @@ def sweep_settings(runs: list[RunResult], variants: dict[str, str]) -> SweepSett
         order.index(s.values[VARIANT]) if use_variants else 0, *(_sort_key(s.values[a]) for a in axes)))
     for setting in settings:
         setting.runs.sort(key=lambda run: run.seed)
-    numeric = [key for key in axes if _numeric([flats[r.run_id].get(key) for r in runs])]
+    numeric = [key for key in axes if _numeric([f[key] for f in flats.values() if key in f])]
     return SweepSettings(columns, settings, own, numeric)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vimax.config import RunConfig, from_dict
+from vimax.config import RunConfig, merge, nest
 from vimax.errors import ConfigError
-from vimax.sweep.sweep_file import SweepFile, Variant, merge, nest
+from vimax.sweep.sweep_file import SweepFile, Variant
 from vimax.user_modules import imported
 
 __all__ = ["RunSpec", "expand", "run_id", "format_value", "SHORT_NAMES"]
@@ -39,8 +39,8 @@ class RunSpec:
     """One run of a sweep: everything a worker needs, and nothing it must import to read.
 
     Attributes:
-        config: the run's RunConfig dict, as a config file would give it (checked;
-            fields left out take their defaults).
+        config: the run's resolved RunConfig dict (checked, every default filled in), as
+            its run folder's config.json holds it.
         evaluation: evaluation settings ({} for the defaults), or None for no evaluation.
         point: the run's axis values, by dotted key.
         reuse_training: copy the training of a finished run with the same config
@@ -126,15 +126,10 @@ def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k not in ("axes", "evaluate", "variants")}
 
 
-def _check(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """Build and check the RunConfig; return ``data`` (the run is built from it like a config file)."""
-    try:
-        config = from_dict(RunConfig, data).validate()
-    except ConfigError as error:
-        raise ConfigError(f"{where}: {error}") from None
-    if config.data.path is not None:  # made absolute here: a worker may run in another folder (Ray)
-        data = merge(data, {"data": {"path": config.data.path}})
-    return data
+def _resolved(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The run's config, checked and resolved (defaults filled in, a data path made absolute: a
+    worker may run in another folder)."""
+    return RunConfig.from_dict(data, f"{where}: config").to_dict()
 
 
 def _check_sections(config: dict[str, Any], where: str) -> None:
@@ -167,7 +162,7 @@ def _variant_runs(sweep: SweepFile, profile: str, variant: Variant, seeds: list[
             seeded = merge(merge(config, {"train": {"seed": seed}}), extra)
             rid = run_id(variant.name, point, seed)
             specs.append(RunSpec(sweep.name, profile, variant.name, rid, seed,
-                                 _check(seeded, f"{where}, run {rid}"),
+                                 _resolved(seeded, f"{where}, run {rid}"),
                                  str(results_dir / sweep.name / profile / rid), evaluation, point))
     return specs
 
@@ -177,8 +172,7 @@ def _deduplicate(specs: list[RunSpec]) -> list[RunSpec]:
     seen: dict[str, str] = {}
     kept = []
     for spec in specs:
-        resolved = from_dict(RunConfig, spec.config).to_dict()
-        key = json.dumps([resolved, spec.evaluation], sort_keys=True, default=repr)  # YAML dates
+        key = json.dumps([spec.config, spec.evaluation], sort_keys=True, default=repr)  # YAML dates
         if key in seen:
             logger.debug("%s repeats %s; it is run once", spec.run_id, seen[key])
             continue

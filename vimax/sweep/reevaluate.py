@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vimax.config import RunConfig, from_dict
+from vimax.config import RunConfig
 from vimax.errors import VimaxError
 from vimax.sweep.grid import RunSpec
 from vimax.sweep.records import read_record
@@ -73,7 +73,7 @@ def retrain_weights(spec: RunSpec) -> None:
     scratch = out.parent / f".{out.name}.retrain"
     shutil.rmtree(scratch, ignore_errors=True)
     threads = _training_threads(spec)
-    config = from_dict(RunConfig, spec.config)
+    config = RunConfig.from_dict(spec.config)
     if threads and not config.train.threads:
         config.train.threads = threads  # the record's count: float sums depend on it
     try:
@@ -95,7 +95,7 @@ def reevaluate_run(spec: RunSpec, retrain_missing: bool = False) -> dict[str, An
     Only an evaluation or retraining error gives FAILED; a run with nothing to
     do says why in its status.
     """
-    from vimax.evaluate.run import EvaluationConfig, evaluate_run
+    from vimax.evaluate.run import evaluate_run, evaluation_config
 
     began = time.perf_counter()
     state = weights_state(spec)
@@ -107,7 +107,7 @@ def reevaluate_run(spec: RunSpec, retrain_missing: bool = False) -> dict[str, An
     try:
         if state == "retrain":
             retrain_weights(spec)
-        evaluate_run(spec.out_dir, from_dict(EvaluationConfig, spec.evaluation, "evaluate"))
+        evaluate_run(spec.out_dir, evaluation_config(spec.evaluation))
         result["status"] = RETRAINED if state == "retrain" else EVALUATED
     except VimaxError as error:
         result.update(status=FAILED, reason=str(error))

@@ -19,10 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from vimax.atomic import atomic_write, atomic_write_json
-from vimax.config import RunConfig, from_dict
+from vimax.config import resolved
 from vimax.data.files import fingerprint
+from vimax.errors import VimaxError
 from vimax.sweep.grid import RunSpec
-from vimax.training.run_folder import CHECKPOINT, CONFIG, HISTORY, METRICS, MODEL, comparable_settings
+from vimax.training.run_folder import (
+    CHECKPOINT,
+    CONFIG,
+    HISTORY,
+    METRICS,
+    MODEL,
+    RunFolder,
+    comparable_settings,
+)
 
 __all__ = ["find_twin", "adopt_twin", "REUSED_FROM"]
 
@@ -33,17 +42,12 @@ REUSED_FROM = "reused_from"
 COPIED = (CONFIG, HISTORY, MODEL)
 
 
-def _resolved(config: dict[str, Any]) -> dict[str, Any]:
-    """The config as its run folder's config.json holds it (defaults filled in, JSON types)."""
-    return json.loads(json.dumps(from_dict(RunConfig, config).to_dict()))
-
-
 def _saved_config(folder: Path) -> dict[str, Any] | None:
+    """The folder's config, resolved as this version would save it (None if it cannot be read)."""
     try:
-        saved = json.loads((folder / CONFIG).read_text())
-    except (OSError, ValueError):
+        return resolved(RunFolder(folder).saved_config())
+    except (VimaxError, ValueError):
         return None
-    return saved.get("config") if isinstance(saved, dict) else None
 
 
 def find_twin(spec: RunSpec) -> Path | None:
@@ -55,7 +59,7 @@ def find_twin(spec: RunSpec) -> Path | None:
     """
     own = Path(spec.out_dir).resolve()
     results = own.parents[2]
-    wanted = _resolved(spec.config)
+    wanted = resolved(spec.config)
     for config_file in sorted(results.glob("*/*/*/config.json")):
         folder = config_file.parent
         complete = all((folder / name).is_file() for name in (*COPIED, METRICS))

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from vimax.config import RunConfig, from_dict
+from vimax.config import RunConfig
 from vimax.errors import ConfigError, VimaxError
 from vimax.sweep.grid import RunSpec
 from vimax.sweep.records import DONE, FAILED, read_record, write_record
@@ -53,11 +53,11 @@ def run_status(spec: RunSpec) -> tuple[str, str]:
     return "pending", ""
 
 
-def _evaluator() -> tuple[Any, type]:
-    """``evaluate_run`` and its settings class, imported only when a sweep evaluates."""
-    from vimax.evaluate.run import EvaluationConfig, evaluate_run
+def _evaluator() -> tuple[Any, Any]:
+    """``evaluate_run`` and the reader of its settings, imported only when a sweep evaluates."""
+    from vimax.evaluate.run import evaluate_run, evaluation_config
 
-    return evaluate_run, EvaluationConfig
+    return evaluate_run, evaluation_config
 
 
 def check_evaluation(specs: list[RunSpec]) -> None:
@@ -66,10 +66,9 @@ def check_evaluation(specs: list[RunSpec]) -> None:
     for spec in specs:
         if spec.evaluation is None or spec.evaluation in checked:
             continue
-        _, settings_class = _evaluator()
+        _, settings = _evaluator()
         try:
-            settings = from_dict(settings_class, spec.evaluation, "evaluate")
-            settings.validate()
+            settings(spec.evaluation)
         except ConfigError as error:
             raise ConfigError(f"sweep {spec.sweep!r}, variant {spec.variant!r}: {error}") from None
         checked.append(spec.evaluation)
@@ -89,14 +88,14 @@ def _train(spec: RunSpec) -> dict[str, Any]:
         twin = find_twin(spec)
         if twin is not None:
             return adopt_twin(spec, twin)
-    return fit(from_dict(RunConfig, spec.config), spec.out_dir, resume=True)
+    return fit(RunConfig.from_dict(spec.config), spec.out_dir, resume=True)
 
 
 def _train_and_evaluate(spec: RunSpec) -> dict[str, Any]:
     metrics = _train(spec)
     if spec.evaluation is not None and not (Path(spec.out_dir) / EVALUATION).is_file():
-        evaluate_run, settings_class = _evaluator()
-        evaluate_run(spec.out_dir, from_dict(settings_class, spec.evaluation, "evaluate"))
+        evaluate_run, settings = _evaluator()
+        evaluate_run(spec.out_dir, settings(spec.evaluation))
     return metrics
 
 

@@ -31,16 +31,15 @@ is not given.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vimax.config import load_config_file
+from vimax.config import load_config_file, nest
 from vimax.errors import ConfigError
 
-__all__ = ["SweepFile", "Variant", "load_sweep", "parse_sweep", "nest", "merge"]
+__all__ = ["SweepFile", "Variant", "load_sweep", "parse_sweep", "parse_seeds"]
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 MAX_SEEDS = 10_000
@@ -75,37 +74,6 @@ class SweepFile:
         if profile is not None:
             return profile
         return IMPLICIT_PROFILE if list(self.profiles) == [IMPLICIT_PROFILE] else "cpu"
-
-
-def nest(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """Turn dotted keys ("train.lr": 1e-3) into nested sections; nested input passes through."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {data!r}")
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        *parents, leaf = str(key).split(".")
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"{where}: {key!r} conflicts with a value set for {part!r}")
-        if isinstance(value, dict):
-            value = nest(value, f"{where}.{key}")
-            if isinstance(node.get(leaf), dict):
-                value = merge(node[leaf], value)
-        node[leaf] = value
-    return out
-
-
-def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``base`` with ``update`` merged in, section by section."""
-    out = copy.deepcopy(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def parse_seeds(value: Any, where: str) -> list[int]:

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import torch
 
-from vimax.config import RunConfig, from_dict
+from vimax.config import RunConfig
 from vimax.errors import CheckpointError
 from vimax.models.classifier import StochasticClassifier, build_classifier
-from vimax.objectives.config import build_objective
-from vimax.objectives.protocols import dropout_rate_of
 from vimax.safe_files import load_checkpoint
 from vimax.training.run_folder import CONFIG, MODEL, RunFolder
 
@@ -24,7 +22,7 @@ def load_run_config(run_dir: str | Path) -> tuple[RunConfig, dict]:
         raise CheckpointError(f"{folder.path} is not a run folder")
     saved = folder.read_json(CONFIG)
     try:
-        config = from_dict(RunConfig, saved["config"], CONFIG).validate()
+        config = RunConfig.from_dict(folder.saved_config(), str(folder.path / CONFIG))
         dataset = saved["dataset"]
     except (KeyError, TypeError) as error:
         raise CheckpointError(f"{folder.path / CONFIG} is not a vimax run config: "
@@ -56,10 +54,8 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Stochas
     config, dataset = load_run_config(folder.path)
     if not folder.finished:
         raise CheckpointError(f"{folder.path} has not finished training (no metrics.json)")
-    objective = build_objective(config.objective)
     try:
-        model = build_classifier(config.model, dataset["input_shape"], dataset["num_classes"],
-                                 dropout=dropout_rate_of(objective))
+        model = build_classifier(config.model, dataset["input_shape"], dataset["num_classes"])
     except (RuntimeError, ValueError, MemoryError) as error:  # e.g. a shape too large to allocate
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CheckpointError(f"{folder.path / CONFIG}: cannot build its model: {first}") from None

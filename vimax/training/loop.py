@@ -15,12 +15,13 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
 from vimax import failpoints
+from vimax.config import RunConfig
 from vimax.config.train import TrainConfig, learning_rate
 from vimax.data.base import Dataset, Split
 from vimax.data.config import load_dataset
@@ -35,15 +36,12 @@ from vimax.metrics.diagnostics import (
 )
 from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
-from vimax.objectives.protocols import PriorRegularised, dropout_rate_of, prior_std_of
+from vimax.objectives.protocols import PriorRegularised, prior_std_of
 from vimax.progress import progress_bar
 from vimax.training.ema import WeightAverage
 from vimax.training.run_folder import METRICS, TENSORBOARD, RunFolder
 from vimax.training.state import restore_training_state, seed_everything, training_state
 from vimax.training.tensorboard import EventLog, check_available
-
-if TYPE_CHECKING:
-    from vimax.config import RunConfig
 
 __all__ = ["fit", "train_epoch", "seed_everything", "TrainingDiverged"]
 
@@ -205,7 +203,7 @@ def fit(
     epochs from the start (the lr schedules depend on the epoch only, never on
     the total).
     """
-    config.validate()
+    config = RunConfig.from_dict(config.to_dict())  # a config built in Python is checked as a file is
     tc = config.train
     folder = RunFolder(out_dir)
     folder.check_can_start(config.to_dict(), resume)  # also: a finished run of another config
@@ -228,8 +226,7 @@ def fit(
     seed_everything(tc.seed)
     objective = build_objective(config.objective, dataset.label_entropy).to(device)
     try:
-        model = build_classifier(config.model, dataset.input_shape, dataset.num_classes,
-                                 dropout=dropout_rate_of(objective)).to(device)
+        model = build_classifier(config.model, dataset.input_shape, dataset.num_classes).to(device)
     except (RuntimeError, MemoryError, ValueError) as error:  # e.g. too large to allocate
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ConfigError(f"cannot build the model: {first}") from None

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from vimax.atomic import atomic_save_checkpoint, atomic_write_json, atomic_write_jsonl
+from vimax.config import migrate, resolved
 from vimax.errors import CheckpointError, VimaxError
 from vimax.safe_files import load_checkpoint
 from vimax.version import __version__
@@ -101,10 +102,9 @@ class RunFolder:
         if self.path.is_dir() and any(self.path.iterdir()) and not resume:
             raise VimaxError(f"run folder {self.path} is not empty; pass --resume to continue "
                              "it or choose another --out")
-        if resume and (self.path / CONFIG).is_file():
-            saved = self.read_json(CONFIG)["config"]
-            old = _flatten(comparable_settings(saved))
-            new = _flatten(comparable_settings(json.loads(json.dumps(config))))  # as JSON: tuples are lists
+        if resume and (self.path / CONFIG).is_file():  # both resolved: any version's config.json compares
+            old = _flatten(comparable_settings(resolved(self.saved_config(), str(self.path / CONFIG))))
+            new = _flatten(comparable_settings(resolved(config)))
             differ = [(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
                       if old.get(key) != new.get(key)]
             epochs = ("train.epochs", old.get("train.epochs"), new.get("train.epochs"))
@@ -150,6 +150,13 @@ class RunFolder:
             raise VimaxError(f"{now.get('path')} changed since {self.path} started (SHA-256 "
                              f"{str(now.get('sha256'))[:16]}..., the run recorded "
                              f"{str(before.get('sha256'))[:16]}...); resume it on the same data")
+
+    def saved_config(self) -> dict[str, Any]:
+        """The run's config from config.json, in this version's layout (:func:`vimax.config.migrate`)."""
+        saved = self.read_json(CONFIG)
+        if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+            raise CheckpointError(f"{self.path / CONFIG} is not a vimax run config: no 'config' mapping")
+        return migrate(saved["config"])
 
     def read_json(self, name: str) -> Any:
         try:
