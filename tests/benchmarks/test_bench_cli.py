@@ -156,6 +156,6 @@ def test_the_installed_package_neither_ships_nor_imports_the_benchmark():
     assert "bench" not in COMMANDS
     find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     where = [ROOT / w for w in find.get("where", ["."])]
-    packages = [p for w in where
-                for p in find_packages(str(w), include=find.get("include", ["*"]), exclude=find.get("exclude", []))]
+    include, exclude = find.get("include", ["*"]), find.get("exclude", [])
+    packages = [p for w in where for p in find_packages(str(w), include=include, exclude=exclude)]
     assert "vimax" in packages and not [p for p in packages if p.split(".")[0] in ("benchmarks", "tests")]
