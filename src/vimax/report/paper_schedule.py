@@ -23,8 +23,11 @@ __all__ = ["PROFILE", "PREFIX", "epochs_done", "paper_schedule_sections", "run_h
 
 PROFILE = "paper"
 PREFIX = "Paper schedule — "
-COMMAND = ("`vimax sweep configs/table1.yaml --profile paper --seeds 3` (and `configs/tables2_3.yaml` for "
-           "the attack and the representation); a sweep resumes where it stopped when run again")
+COMMAND = ("`vimax sweep configs/tables2_3.yaml --profile paper --seeds 3 --jobs 2 --match "
+           "'deterministic_seed0' 'vib_beta1e-03_sigma1_seed0' 'vim_beta1e-03_sigma1_seed0' "
+           "'vim_beta1e+01_sigma1_seed0' ...` (seed 0 of each setting first; trains, attacks and "
+           "clusters; `configs/table1.yaml --profile paper` then copies the runs); a sweep resumes where "
+           "it stopped when run again")
 
 
 def epochs_done(folder: Path) -> int:
