@@ -40,6 +40,10 @@ class TrainConfig:
         tensorboard: also write each epoch's numbers as TensorBoard events into the run's
             ``tensorboard/`` folder (needs ``pip install 'vimax[tensorboard]'``); it changes
             nothing in the training, and a resumed run may turn it on or off.
+        compile: "off" (eager), "on" (``torch.compile`` of the training step's forward and backward)
+            or "auto" (compiled only when the run is long enough to pay the compile time back;
+            ``vimax/training/compiled.py``). Compiled steps draw the same random numbers but round
+            differently in the last bits, so a run equals its eager twin to float tolerance only.
     """
 
     epochs: int = 10
@@ -58,6 +62,7 @@ class TrainConfig:
     threads: int = 0
     progress: bool | None = None
     tensorboard: bool = False
+    compile: str = "off"
 
     def validate(self) -> None:
         checks = [
