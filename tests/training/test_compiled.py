@@ -20,7 +20,8 @@ from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
 from vimax.objectives import ObjectiveConfig, build_objective
 from vimax.safe_files import load_checkpoint
-from vimax.training import compiled
+from vimax.training import RunFolder, compiled
+from vimax.training.run_folder import comparable_settings
 
 CPU = torch.device("cpu")
 
@@ -87,6 +88,18 @@ def test_off_does_not_call_torch_compile(tmp_path, tiny_digits, monkeypatch):
 
 def _weights(folder) -> dict[str, torch.Tensor]:
     return load_checkpoint(folder / "model.pt")
+
+
+def test_a_run_saved_before_the_setting_existed_resumes_and_is_reused_as_off(tmp_path):
+    """Its config.json has no train.compile: it trained eagerly, so it compares equal to "off"."""
+    folder = RunFolder(tmp_path / "run")
+    before = {"train": {"epochs": 2}, "model": {"latent_dim": 4}}
+    folder.start(before, resume=False, dataset={})
+    folder.check_can_start({**before, "train": {"epochs": 2, "compile": "off"}}, resume=True)
+    with pytest.raises(Exception, match="train.compile is 'off' in the run, 'on' given"):
+        folder.check_can_start({**before, "train": {"epochs": 2, "compile": "on"}}, resume=True)
+    off = {**before, "train": {"epochs": 2, "compile": "off"}}
+    assert comparable_settings(before) == comparable_settings(off)  # what a sweep's reuse compares
 
 
 @pytest.mark.parametrize("objective", ["deterministic", "vib", "vim"])
