@@ -14,7 +14,7 @@ import torch
 import torch._dynamo
 
 import vimax
-from vimax.config import RunConfig
+from vimax.config import RunConfig, apply_overrides, from_dict
 from vimax.config.train import TrainConfig
 from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
@@ -70,6 +70,12 @@ def test_without_a_cpp_compiler_auto_stays_eager_and_on_is_one_clear_error(monke
     with pytest.raises(ConfigError, match="C\\+\\+ compiler") as error:
         decide("on", "vim", 1)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("text, mode", [("off", "off"), ("on", "on"), ("auto", "auto"), ("false", "off")])
+def test_on_and_off_read_by_yaml_as_booleans_are_the_modes(text, mode):
+    """``--set train.compile=off`` and ``compile: on`` in a YAML file give YAML 1.1 booleans."""
+    assert from_dict(RunConfig, apply_overrides({}, [f"train.compile={text}"])).train.compile == mode
 
 
 def test_an_unknown_mode_is_refused_before_anything_is_written(tmp_path, tiny_digits):

@@ -44,6 +44,7 @@ class TrainConfig:
             or "auto" (compiled only when the run is long enough to pay the compile time back;
             ``vimax/training/compiled.py``). Compiled steps draw the same random numbers but round
             differently in the last bits, so a run equals its eager twin to float tolerance only.
+            YAML's true and false (what it reads ``on`` and ``off`` as) mean "on" and "off".
     """
 
     epochs: int = 10
@@ -62,7 +63,11 @@ class TrainConfig:
     threads: int = 0
     progress: bool | None = None
     tensorboard: bool = False
-    compile: str = "off"
+    compile: str | bool = "off"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.compile, bool):  # YAML 1.1, and so --set, reads on and off as true and false
+            self.compile = "on" if self.compile else "off"
 
     def validate(self) -> None:
         checks = [
