@@ -54,11 +54,12 @@ logger = logging.getLogger(__name__)
 
 COMPILE_MODES = ("off", "on", "auto")
 
-# ``auto`` compiles runs of at least this many training steps (100 MNIST epochs at batch 100). On the
-# project's 2-core machine (benchmarks/README.md, issue 16) compiling the step's forward and backward
-# took ~6-8 s with inductor's cache warm and ~15-35 s cold, and saved ~2-3% of a VIB or VIM step
-# (~0.5 ms of ~21 ms at 1 thread): a cold compile pays back after ~30,000-70,000 steps. A 10-epoch
-# MNIST run (6,000 steps) stays eager, the paper's 200-epoch schedule (120,000) compiles.
+# ``auto`` compiles runs of at least this many training steps (100 MNIST epochs at batch 100). Measured on
+# the project's 2-core machine under load (benchmarks/README.md, session 5; 1 thread, process CPU time,
+# 105 paired rounds): compiled / eager steps/s 1.031 for VIB, 1.039 for VIM (~0.7-0.9 ms of a ~22 ms
+# step), 1.005 for deterministic; the first step, forward and backward, took 27-45 s to compile with
+# inductor's cache cold and 0.4-3.4 s warm. A cold compile of VIB or VIM pays back after ~40,000-60,000
+# steps: a 10-epoch MNIST run (6,000 steps) stays eager, the paper's 200-epoch schedule (120,000) compiles.
 AUTO_MIN_STEPS = 60_000
 
 # torch.compile's backend; the tests swap in "aot_eager", which compiles in a second and generates no code
@@ -117,7 +118,8 @@ def should_compile(mode: str, objective: nn.Module, total_steps: int,
 
 
 class _Compiled:
-    """A compiled forward that logs how long its first call (the compilation) took."""
+    """A compiled forward that logs how long its first call took: the forward's compilation (the
+    backward's follows at the first backward pass)."""
 
     def __init__(self, forward: Forward) -> None:
         # fallback_random: draw random numbers with eager's aten calls, so the random stream is eager's
@@ -131,7 +133,8 @@ class _Compiled:
         began = time.perf_counter()
         out = self._compiled(x, y)
         self.compile_seconds = time.perf_counter() - began
-        logger.info("compiled the training step in %.1f s", self.compile_seconds)
+        logger.info("compiled the training step's forward in %.1f s (its backward compiles at the first "
+                    "backward pass)", self.compile_seconds)
         return out
 
 
