@@ -32,6 +32,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def thread_counts(text: str) -> tuple[int, ...]:
+    """``2`` or ``1,2``: distinct counts >= 1."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or a list N,M,..., got {text!r}") from None
+    if any(n < 1 for n in counts) or len(set(counts)) != len(counts):
+        raise argparse.ArgumentTypeError(f"thread counts must be distinct and >= 1, got {text!r}")
+    return counts
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, except that a usage error is one line."""
 
@@ -45,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--quick", action="store_true",
                         help="tiny step counts, for a smoke run (the figures mean nothing)")
-    parser.add_argument("--threads", type=positive_int,
-                        help="torch intra-op threads, e.g. 1 or 2 (default: torch's own)")
+    parser.add_argument("--threads", type=thread_counts,
+                        help="torch intra-op threads, e.g. 1 or 2 (default: torch's own); a list such as 1,2 "
+                             "measures the MLP training at each (issue 16's targets), the rest at the first")
     parser.add_argument("--clock", choices=("wall", "cpu"),
                         help="wall: elapsed time (default); cpu: the process's CPU time, for a machine "
                              "shared with other work (needs --threads 1)")
@@ -60,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="folder with mnist.npz (default: $VIMAX_DATA, then the cache)")
     parser.add_argument("--skip-cnn", action="store_true", help="leave out the CIFAR-10 CNN")
     parser.add_argument("--skip-memory", action="store_true", help="leave out the peak-memory run")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the vimax loop with train.compile on: compile seconds and the "
+                             "compiled/eager speed per objective")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -70,7 +85,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         value = getattr(args, name)
         if value is not None:
             setattr(config, name, value)
-    config.skip_cnn, config.skip_memory = args.skip_cnn, args.skip_memory
+    config.skip_cnn, config.skip_memory, config.compile = args.skip_cnn, args.skip_memory, args.compile
     return config.validate()
 
 

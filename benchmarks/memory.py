@@ -25,7 +25,7 @@ def training_command(config: BenchConfig, out_dir: Path) -> list[str]:
     if config.data_dir:
         command += ["--data-dir", config.data_dir]
     if config.threads:
-        command += ["--set", f"train.threads={config.threads}"]
+        command += ["--set", f"train.threads={config.threads[0]}"]
     return command
 
 

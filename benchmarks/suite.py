@@ -16,6 +16,7 @@ from benchmarks.evaluation import measure_evaluation
 from benchmarks.flops import matmul_peak
 from benchmarks.loops import build_run, random_split
 from benchmarks.memory import measure_memory
+from benchmarks.targets import issue_targets
 from benchmarks.training import measure_cnn, measure_mlp
 from vimax.data.base import Split
 from vimax.data.config import DataConfig, load_dataset
@@ -74,13 +75,28 @@ def measure_ceiling(config: BenchConfig, training: dict, threads: int) -> dict[s
     return results
 
 
+def measure_training(config: BenchConfig, train: Split, counts: tuple[int, ...],
+                     main_peak: float) -> dict[str, dict[str, object]]:
+    """The MLP training at each thread count, each against the matmul peak at its own count."""
+    by_threads: dict[str, dict[str, object]] = {}
+    for count in counts:
+        torch.set_num_threads(count)
+        peak = main_peak if count == counts[0] else matmul_peak(config.peak_sizes, config.autorange_seconds,
+                                                                count, config.clock)
+        logger.info("MNIST MLP training at %d thread(s), %d steps x %d repeats per task, round-robin",
+                    count, config.timed_steps, config.repeats)
+        by_threads[str(count)] = {**measure_mlp(config, train, peak, count), "matmul_peak_gflops": peak}
+    torch.set_num_threads(counts[0])
+    return by_threads
+
+
 def run_bench(config: BenchConfig) -> dict[str, object]:
     """Measure everything ``config`` asks for; see ``benchmarks/README.md``."""
     config.validate()
     previous_threads = torch.get_num_threads()
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    threads = torch.get_num_threads()
+    counts = config.threads or (previous_threads,)
+    torch.set_num_threads(counts[0])
+    threads = counts[0]
     try:
         results: dict[str, object] = {"machine": machine_info(), "config": dataclasses.asdict(config)}
         logger.info("measuring the float32 matmul peak")
@@ -88,9 +104,9 @@ def run_bench(config: BenchConfig) -> dict[str, object]:
         results["matmul_peak_gflops"] = peak
         train, test, source = load_mnist(config)
         results["data"] = source
-        logger.info("MNIST MLP training, %d steps x %d repeats per task, interleaved",
-                    config.timed_steps, config.repeats)
-        results["training"] = measure_mlp(config, train, peak, threads)
+        results["training_by_threads"] = by_threads = measure_training(config, train, counts, peak)
+        results["training"] = by_threads[str(threads)]
+        results["targets"] = issue_targets(by_threads)
         logger.info("the step's matmuls alone, 1 model and %d stacked", STACKED_MODELS)
         results["ceiling"] = measure_ceiling(config, results["training"], threads)
         logger.info("evaluation, %d images per call", config.eval_images)

@@ -11,7 +11,8 @@ import torch
 from torch.utils.benchmark import Measurement
 from torch.utils.benchmark.utils.common import TaskSpec
 
-from benchmarks.timing import call_timer, merge, paired, quartiles, rate_summary
+from benchmarks import timing
+from benchmarks.timing import call_timer, merge, paired, quartiles, rate_summary, round_robin
 from benchmarks.training import interleaved, overheads
 
 
@@ -62,7 +63,7 @@ def test_rate_summary_is_items_over_timers_median_time():
         merge([_measurement([1.0]), _measurement([1.0], stmt="other()")])
 
 
-def test_interleaving_alternates_the_order_and_builds_every_call_fresh():
+def test_interleaving_builds_every_call_fresh_and_times_the_tasks_in_turn():
     events = []
 
     def builder(name):
@@ -71,15 +72,33 @@ def test_interleaving_alternates_the_order_and_builds_every_call_fresh():
             return lambda: events.append(("call", name, repeat))
         return build
 
-    measurements = interleaved({"a": builder("a"), "b": builder("b")}, {"a": 3, "b": 1}, repeats=3,
-                               threads=1)
+    measurements = interleaved({"a": builder("a"), "b": builder("b"), "c": builder("c")}, calls=3,
+                               repeats=2, threads=1)
     builds = [(name, repeat) for kind, name, repeat in events if kind == "build"]
-    assert builds == [("a", 0), ("b", 0), ("b", 1), ("a", 1), ("a", 2), ("b", 2)]
-    # Timer.timeit(n) warms up with 2 calls, then times n: all on the call built for that repeat
-    calls = [(name, repeat) for kind, name, repeat in events if kind == "call"]
-    assert calls.count(("a", 1)) == 2 + 3 and calls.count(("b", 1)) == 2 + 1
-    assert [len(measurements[n]) for n in ("a", "b")] == [3, 3]
-    assert all(m.number_per_run == 3 for m in measurements["a"])
+    assert builds == [("a", 0), ("b", 0), ("c", 0), ("a", 1), ("b", 1), ("c", 1)]
+    # per repeat: 2 warm-up calls of each task, then 3 rounds of one call each, reversed in odd rounds
+    calls = [name for kind, name, repeat in events if kind == "call" and repeat == 1]
+    assert calls == ["a", "a", "b", "b", "c", "c"] + ["a", "b", "c"] + ["c", "b", "a"] + ["a", "b", "c"]
+    assert [len(measurements[n]) for n in "abc"] == [2, 2, 2]
+    assert all(m.number_per_run == 1 and len(m.raw_times) == 3 for n in "abc" for m in measurements[n])
+
+
+def test_round_robin_times_each_call_with_the_clock_threads_and_no_garbage_collection(monkeypatch):
+    import gc
+
+    seen = []
+    before = torch.get_num_threads()
+
+    def call():
+        seen.append((torch.get_num_threads(), gc.isenabled()))
+
+    ticks = iter(range(100))
+    monkeypatch.setitem(timing.CLOCKS, "test", lambda: float(next(ticks)))  # every call lasts 1 tick
+    measurements = round_robin({"a": call, "b": call}, rounds=2, threads=2, clock="test", warmup=1)
+    assert measurements["a"].raw_times == [1.0, 1.0] and measurements["b"].task_spec.label == "b"
+    assert seen[:2] == [(2, True), (2, True)]  # warm-up calls, collector still on
+    assert set(seen[2:]) == {(2, False)} and len(seen) == 2 + 4
+    assert torch.get_num_threads() == before and gc.isenabled()
 
 
 def test_call_timer_runs_with_the_given_threads():

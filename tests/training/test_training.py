@@ -251,8 +251,8 @@ def test_an_infinite_logged_term_warns_and_training_goes_on(tmp_path, tiny_digit
     """VIM's logged rate is infinite once a posterior std underflows to 0; the loss is still fine."""
     train_epoch = loop_module.train_epoch
 
-    def infinite_rate_in_epoch_two(model, objective, optimizer, train, config, epoch, average=None):
-        terms, seen = train_epoch(model, objective, optimizer, train, config, epoch, average)
+    def infinite_rate_in_epoch_two(model, objective, optimizer, train, config, epoch, *rest):
+        terms, seen = train_epoch(model, objective, optimizer, train, config, epoch, *rest)
         return ({**terms, "rate_bits": float("inf")} if epoch == 1 else terms), seen
 
     monkeypatch.setattr(loop_module, "train_epoch", infinite_rate_in_epoch_two)
@@ -267,8 +267,8 @@ def test_an_infinite_logged_term_warns_and_training_goes_on(tmp_path, tiny_digit
 def test_a_non_finite_mean_loss_stops_the_run(tmp_path, tiny_digits, monkeypatch):
     train_epoch = loop_module.train_epoch
 
-    def nan_mean_loss_in_epoch_two(model, objective, optimizer, train, config, epoch, average=None):
-        terms, seen = train_epoch(model, objective, optimizer, train, config, epoch, average)
+    def nan_mean_loss_in_epoch_two(model, objective, optimizer, train, config, epoch, *rest):
+        terms, seen = train_epoch(model, objective, optimizer, train, config, epoch, *rest)
         return ({**terms, "loss": float("nan")} if epoch == 1 else terms), seen
 
     monkeypatch.setattr(loop_module, "train_epoch", nan_mean_loss_in_epoch_two)

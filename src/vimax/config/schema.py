@@ -65,6 +65,9 @@ def _default(f: dataclasses.Field) -> Any:
 def _describe(error: dict[str, Any], cls: type, types: dict[str, type]) -> str:
     """One line for pydantic's error: where it is, what is wrong, the value given."""
     loc, kind = error["loc"], error["type"]
+    if kind not in ("extra_forbidden", "unexpected_keyword_argument"):
+        # a union's member tags (e.g. "literal['off','on','auto']") are not keys
+        loc = tuple(part for part in loc if isinstance(part, int) or part.isidentifier())
     path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" if part.isidentifier()
                    else f".{part!r}" for part in loc).lstrip(".")
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):

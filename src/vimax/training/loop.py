@@ -38,6 +38,7 @@ from vimax.models.classifier import StochasticClassifier, build_classifier
 from vimax.objectives.config import build_objective
 from vimax.objectives.protocols import PriorRegularised, prior_std_of
 from vimax.progress import progress_bar
+from vimax.training.compiled import Forward, check_compile_mode, eager_forward, step_forward
 from vimax.training.ema import WeightAverage
 from vimax.training.run_folder import METRICS, TENSORBOARD, RunFolder
 from vimax.training.state import restore_training_state, seed_everything, training_state
@@ -62,6 +63,16 @@ def _first_bad_step(first_bad: torch.Tensor, steps: int) -> int | None:
     return None if step >= steps else step + 1
 
 
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Steps of an epoch over ``n`` examples: a last batch of fewer than 2 examples is dropped."""
+    return n // batch_size + (1 if n % batch_size >= 2 else 0)
+
+
+def z_samples(config: TrainConfig) -> int | None:
+    """The ``samples`` argument of ``rsample`` for ``train_samples``: None for one draw, z (B, K)."""
+    return None if config.train_samples == 1 else config.train_samples
+
+
 def epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
     """The data order of an epoch, a function of (seed, epoch) only, so a resume repeats it."""
     generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
@@ -76,12 +87,15 @@ def train_epoch(
     config: TrainConfig,
     epoch: int,
     average: WeightAverage | None = None,
+    forward: Forward | None = None,
 ) -> tuple[dict[str, float], int]:
     """One pass over ``train`` (already on the model's device).
 
     Returns the per-example means of the objective's parts and the number of
     examples trained on. A last batch of fewer than 2 examples is dropped
-    (the MMD needs two).
+    (the MMD needs two). ``forward`` is the step's forward pass
+    (:func:`vimax.training.compiled.step_forward`, possibly compiled; None: eager);
+    a batch of another size than ``config.batch_size`` always runs eagerly.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite; the message names the
@@ -91,23 +105,22 @@ def train_epoch(
     model.train()
     device = train.images.device
     n, size = len(train), config.batch_size
-    steps = n // size + (1 if n % size >= 2 else 0)
+    steps = steps_per_epoch(n, size)
     order = epoch_order(n, config.seed, epoch, device)
     sums: torch.Tensor | None = None
     names: list[str] = []
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     bar = progress_bar(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                disable=not show, mininterval=0.5)
-    samples = None if config.train_samples == 1 else config.train_samples
+    eager = eager_forward(model, objective, z_samples(config))
+    forward = forward if forward is not None else eager
     first_bad = torch.full((), steps, dtype=torch.long, device=device)  # steps = none yet
     for step in range(steps):
         if failpoints.ARMED:  # tests only: die or pause at this exact step
             failpoints.failpoint("train_step", epoch=epoch + 1, step=step + 1)
         index = order[step * size : (step + 1) * size]
         x, y = train.images[index], train.labels[index]  # (B, C, H, W), (B,)
-        posterior = model.posterior(x)
-        z = posterior.rsample(samples) if objective.requires_posterior else posterior.mean
-        out = objective(model.decoder(z), y, posterior, z)
+        out = (forward if y.shape[0] == size else eager)(x, y)
         bad_here = torch.where(torch.isfinite(out.loss.detach()), steps, step)
         torch.minimum(first_bad, bad_here, out=first_bad)
         if (step + 1) % CHECK_EVERY == 0 or step + 1 == steps:
@@ -205,6 +218,7 @@ def fit(
     """
     config = RunConfig.from_dict(config.to_dict())  # a config built in Python is checked as a file is
     tc = config.train
+    check_compile_mode(tc.compile)
     folder = RunFolder(out_dir)
     folder.check_can_start(config.to_dict(), resume)  # also: a finished run of another config
     if resume and folder.finished:
@@ -241,6 +255,8 @@ def fit(
     events = EventLog(folder.path / TENSORBOARD, start) if tc.tensorboard else None  # a live view
     train, val = dataset.train.to(device), dataset.val.to(device)
     probe = Split(train.images[: tc.batch_size], train.labels[: tc.batch_size])  # fixed diagnostics batch
+    forward, _ = step_forward(model, objective, z_samples(tc), tc.compile,
+                              steps_per_epoch(len(train), tc.batch_size) * tc.epochs, device)
     for epoch in range(start, tc.epochs):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(tc, epoch)
@@ -248,7 +264,7 @@ def fit(
         kept = (f"the last good checkpoint (epoch {epoch}) is kept in {folder.path}" if epoch
                 else f"no epoch had finished, so there is no checkpoint in {folder.path}")
         try:
-            terms, _ = train_epoch(model, objective, optimizer, train, tc, epoch, average)
+            terms, _ = train_epoch(model, objective, optimizer, train, tc, epoch, average, forward)
         except TrainingDiverged as error:
             raise TrainingDiverged(f"{error}; {kept}") from None
         train_seconds += time.perf_counter() - began

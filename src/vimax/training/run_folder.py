@@ -56,15 +56,21 @@ def git_revision() -> str | None:
 
 # how a run is watched, not what it computes: a resume may change them
 VIEW_SETTINGS = (("train", "tensorboard"),)
+# settings added after runs were saved without them, with the value that those runs trained with
+ADDED_SETTINGS = {("train", "compile"): "off"}
 
 
 def comparable_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """A config without its VIEW_SETTINGS, to compare two runs' settings."""
+    """A config without its VIEW_SETTINGS, and with the ADDED_SETTINGS a run saved before them
+    lacks, to compare two runs' settings."""
     kept = {section: dict(values) if isinstance(values, dict) else values
             for section, values in config.items()}
     for section, key in VIEW_SETTINGS:
         if isinstance(kept.get(section), dict):
             kept[section].pop(key, None)
+    for (section, key), value in ADDED_SETTINGS.items():
+        if isinstance(kept.get(section), dict):
+            kept[section].setdefault(key, value)
     return kept
 
 
