@@ -26,7 +26,7 @@ from benchmarks.plain_loop import PlainModel, train_plain
 from vimax.config.train import TrainConfig
 from vimax.data.base import Split
 from vimax.models.classifier import ModelConfig, StochasticClassifier, build_classifier
-from vimax.objectives.config import ObjectiveConfig, build_objective
+from vimax.objectives.config import build_objective, objective_config
 from vimax.training.compiled import Forward, step_forward
 from vimax.training.loop import make_optimizer, train_epoch
 
@@ -65,8 +65,8 @@ def build_run(objective: str, config: BenchConfig, seed: int, trunk: str = "mlp"
     """A fresh model and objective as ``vimax train`` builds them (beta and prior N(0, I))."""
     torch.manual_seed(seed)
     stochastic = objective != "deterministic"
-    built = build_objective(ObjectiveConfig(name=objective, beta=config.beta if stochastic else None,
-                                            prior_std=1.0 if stochastic else None))
+    settings = {"beta": config.beta, "prior_std": 1.0} if stochastic else {}
+    built = build_objective(objective_config(objective)(**settings))
     if trunk == "mlp":
         model_config = ModelConfig(trunk="mlp", latent_dim=config.latent_dim)
     else:

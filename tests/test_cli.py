@@ -56,15 +56,15 @@ def test_config_file_then_overrides_then_flags(tmp_path):
 
 
 BAD_INPUT = {
-    "negative beta": (["--beta", "-1"], "beta must be a finite number >= 0"),
-    "zero prior std": (["--prior-std", "0"], "prior_std must be a finite number > 0"),
+    "negative beta": (["--beta", "-1"], "config: objective.beta: Input should be greater than or equal to 0"),
+    "zero prior std": (["--prior-std", "0"], "config: objective.prior_std: Input should be greater than 0"),
     "unknown objective": (["--objective", "vim2"], "invalid choice: 'vim2'"),
     "bad epochs flag": (["--epochs", "two"], "argument --epochs: invalid int value"),
     "missing config file": (["--config", "{tmp}/missing.yaml"], "cannot read config file"),
-    "unknown config key": (["--config", "{tmp}/typo.yaml"], "unknown key 'epoch'"),
-    "string epochs": (["--set", "train.epochs=abc"], "expected int, got 'abc'"),
+    "unknown config key": (["--config", "{tmp}/typo.yaml"], "config: train.epoch: unknown key; known keys:"),
+    "string epochs": (["--set", "train.epochs=abc"], "train.epochs: Input should be a valid integer"),
     "malformed override": (["--set", "train.epochs"], "must look like section.key=value"),
-    "unknown kernel": (["--set", "objective.kernel=laplace"], "unknown kernel 'laplace'"),
+    "unknown kernel": (["--set", "objective.kernel=laplace"], "objective.kernel: Input should be 'imq'"),
     "bad adam betas": (["--set", "train.adam_betas=[0.9, 2]"], "adam_betas must lie in [0, 1)"),
     "no mnist and no download": (
         ["--dataset", "mnist", "--set", "data.download=false", "--data-dir", "{tmp}"],
@@ -73,10 +73,11 @@ BAD_INPUT = {
                          "data_dir /nonexistent: no such folder"),
     "beta of the deterministic objective": (
         ["--objective", "deterministic", "--beta", "1e-3"],
-        "--beta does not apply to the 'deterministic' objective, which would ignore it"),
+        "config: objective.beta: the 'deterministic' objective does not take it (it takes: no settings)"),
     "an override the objective ignores": (
         ["--objective", "vim", "--set", "objective.label_smoothing=0.1"],
-        "--set objective.label_smoothing does not apply to the 'vim' objective"),
+        "objective.label_smoothing: the 'vim' objective does not take it (it takes: beta, prior_std, "),
+    "dropout without a rate": (["--objective", "dropout"], "set model.dropout (0.5 in Table 1)"),
     "unknown trunk": (["--trunk", "resnet"], "invalid choice: 'resnet'"),
     "yaml error": (["--config", "{tmp}/broken.yaml"], "not valid YAML: line 3, column 6:"),
 }
@@ -112,6 +113,53 @@ def test_version_and_help_show_defaults_and_choices(capsys):
         assert fragment in text, fragment
 
 
+# each command through the one config path: an unknown key, a wrong type, an out-of-range value
+SWEEP = "name: s\ngrid:\n  - {{name: v, {setting}}}\n"
+COMMAND_ERRORS = {
+    "train": [(["--set", "train.epochz=3"], "config: train.epochz: unknown key; known keys: epochs, "),
+              (["--set", "model.latent_dim=2.5"], "config: model.latent_dim: Input should be a valid int"),
+              (["--epochs", "0"], "config: train.epochs: Input should be greater than or equal to 1, got 0")],
+    "evaluate": [(["--set", "carlini_wagner.stepz=3"], "evaluate: carlini_wagner.stepz: unknown key; known"),
+                 (["--set", "plot=maybe"], "evaluate: plot: Input should be a valid boolean, got 'maybe'"),
+                 (["--samples", "0"], "evaluate: samples: Input should be greater than or equal to 1, got")],
+    "sweep": [(["model: {latent_dimm: 3}"], "run v_seed0: config: model.latent_dimm: unknown key"),
+              (["train: {lr: '1e-3'}"], "run v_seed0: config: train.lr: Input should be a valid number"),
+              (["evaluate: {samples: -2}"], "evaluate: samples: Input should be greater than or equal to 1")],
+}
+
+
+@pytest.mark.parametrize("command, index", [(c, i) for c, cases in COMMAND_ERRORS.items() for i in range(3)])
+def test_each_command_reads_its_settings_through_the_one_path(command, index, tmp_path, capsys):
+    flags, fragment = COMMAND_ERRORS[command][index]
+    if command == "train":
+        argv = ["train", *flags, "--out", str(tmp_path / "run")]
+    elif command == "evaluate":
+        argv = ["evaluate", str(tmp_path / "run"), *flags]  # refused before the run folder is read
+    else:
+        (tmp_path / "s.yaml").write_text(SWEEP.format(setting=flags[0]))
+        argv = ["sweep", str(tmp_path / "s.yaml"), "--results", str(tmp_path / "results")]
+    assert run_cli(argv) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1 and fragment in captured.err, captured.err
+    assert captured.out == "" and not (tmp_path / "run").exists() and not (tmp_path / "results").exists()
+
+
+def test_evaluation_settings_come_from_flags_and_set(tmp_path):
+    from vimax.commands.evaluate import FLAG_KEYS
+    from vimax.commands.options import settings_from_args
+    from vimax.evaluate.run import evaluation_config
+
+    args = build_parser().parse_args(["evaluate", "run", "--samples", "3", "--no-attack", "--attack-steps",
+                                      "7", "--set", "carlini_wagner.confidence=2", "--set", "n_clusters=4",
+                                      "--set", "attack_modes=[mean]"])
+    settings = evaluation_config(settings_from_args(args, FLAG_KEYS))
+    assert (settings.samples, settings.attack, settings.n_clusters, settings.attack_modes) == (
+        3, False, 4, ("mean",))
+    assert (settings.carlini_wagner.steps, settings.carlini_wagner.confidence) == (7, 2.0)
+    default = evaluation_config(settings_from_args(build_parser().parse_args(["evaluate", "run"]), FLAG_KEYS))
+    assert default == type(default)()
+
+
 def test_a_busy_out_folder_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
@@ -129,7 +177,8 @@ def test_the_installed_script_reports_an_error_without_a_traceback(tmp_path):
     result = subprocess.run([str(script), "train", "--beta", "-1", "--out", str(out)],
                             capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 2, result.stderr
-    assert result.stderr == "vimax: error: beta must be a finite number >= 0, got -1.0\n"
+    assert result.stderr == ("vimax: error: config: objective.beta: Input should be greater than or equal "
+                             "to 0, got -1.0\n")
     assert result.stdout == ""
     assert not out.exists()
 

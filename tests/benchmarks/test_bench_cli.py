@@ -196,12 +196,14 @@ def test_the_installed_package_neither_ships_nor_imports_the_benchmark():
 
     from vimax.cli import COMMANDS
 
-    for path in (ROOT / "vimax").rglob("*.py"):
+    for path in (ROOT / "src" / "vimax").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n.split(".")[0] == "benchmarks" for n in names), path
     assert "bench" not in COMMANDS
     find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
-    packages = find_packages(str(ROOT), include=find.get("include", ["*"]), exclude=find.get("exclude", []))
+    where = [ROOT / w for w in find.get("where", ["."])]
+    include, exclude = find.get("include", ["*"]), find.get("exclude", [])
+    packages = [p for w in where for p in find_packages(str(w), include=include, exclude=exclude)]
     assert "vimax" in packages and not [p for p in packages if p.split(".")[0] in ("benchmarks", "tests")]

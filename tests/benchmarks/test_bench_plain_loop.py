@@ -8,7 +8,7 @@ import torch
 from benchmarks.config import OBJECTIVES
 from benchmarks.plain_loop import PlainModel, plain_loss, train_plain
 from vimax.models.classifier import ModelConfig, build_classifier
-from vimax.objectives.config import ObjectiveConfig, build_objective
+from vimax.objectives.config import build_objective, objective_config
 
 
 def _twins(objective: str, latent_dim: int = 8):
@@ -16,8 +16,8 @@ def _twins(objective: str, latent_dim: int = 8):
     torch.manual_seed(0)
     model = build_classifier(ModelConfig(hidden=(32, 32), latent_dim=latent_dim), (1, 6, 6), 10)
     stochastic = objective != "deterministic"
-    built = build_objective(ObjectiveConfig(name=objective, beta=0.5 if stochastic else None,
-                                            prior_std=1.0 if stochastic else None))
+    settings = {"beta": 0.5, "prior_std": 1.0} if stochastic else {}
+    built = build_objective(objective_config(objective)(**settings))
     plain = PlainModel.mlp(in_features=36, hidden=(32, 32), latent_dim=latent_dim)
     plain.load_state_dict({k.removeprefix("encoder."): v for k, v in model.state_dict().items()})
     return model.double(), built, plain.double()

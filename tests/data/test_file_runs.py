@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from vimax.cli import build_parser, main
+from vimax.config import RunConfig
 from vimax.data import DATASETS, prepare_arrays
 from vimax.data.download import sha256_of
 from vimax.errors import DataError, VimaxError
@@ -169,11 +170,12 @@ def test_resuming_on_changed_data_is_refused(tmp_path):
 
     folder = RunFolder(tmp_path / "run")
     summary = {"name": "file", "source": {"path": "/d.npz", "sha256": "a" * 64, "format": "npz"}}
-    folder.start({"x": 1}, False, summary)
-    folder.start({"x": 1}, True, summary)  # the same data: fine
+    config = RunConfig().to_dict()
+    folder.start(config, False, summary)
+    folder.start(config, True, summary)  # the same data: fine
     changed = {**summary, "source": {**summary["source"], "sha256": "b" * 64}}
     with pytest.raises(VimaxError, match=r"/d\.npz changed since .* started"):
-        folder.start({"x": 1}, True, changed)
+        folder.start(config, True, changed)
 
 
 BAD_PATHS = {
@@ -289,12 +291,11 @@ def test_import_reaches_the_workers_of_a_sweep(tmp_path, user_state, monkeypatch
 
 def test_python_route_with_a_dataset_object(tmp_path):
     from vimax import RunConfig, evaluate_run, fit
-    from vimax.config import from_dict
     from vimax.evaluate.run import EvaluationConfig
 
     x, y = _blobs()
     data = prepare_arrays("object_only_blobs", {"x": x, "y": y})
-    config = from_dict(RunConfig, {"model": {"latent_dim": 4, "hidden": [16]},
+    config = RunConfig.from_dict({"model": {"latent_dim": 4, "hidden": [16]},
                                    "train": {"epochs": 1, "batch_size": 32, "eval_samples": 2,
                                              "device": "cpu"}})
     fit(config, tmp_path / "run", dataset=data)
@@ -306,7 +307,7 @@ def test_python_route_with_a_dataset_object(tmp_path):
 
 
 def test_a_sweep_copies_a_finished_run_only_while_its_data_file_is_unchanged(tmp_path):
-    from vimax.config import RunConfig, from_dict
+    from vimax.config import RunConfig
     from vimax.sweep.grid import RunSpec
     from vimax.sweep.reuse import find_twin
 
@@ -315,7 +316,7 @@ def test_a_sweep_copies_a_finished_run_only_while_its_data_file_is_unchanged(tmp
     twin = tmp_path / "results" / "a" / "cpu" / "run"
     twin.mkdir(parents=True)
     source = {"path": str(data), "sha256": sha256_of(data), "format": "npz"}
-    saved = {"config": from_dict(RunConfig, config).to_dict(), "dataset": {"name": "file", "source": source}}
+    saved = {"config": RunConfig.from_dict(config).to_dict(), "dataset": {"name": "file", "source": source}}
     (twin / "config.json").write_text(json.dumps(saved))
     for name in ("metrics.jsonl", "model.pt", "metrics.json"):
         (twin / name).write_text("{}")
@@ -330,13 +331,12 @@ def test_evaluate_a_run_trained_on_a_dataset_object_through_import(tmp_path, use
     """fit(config, out, dataset=obj) saves obj's name; ``--import`` of a module registering it lets
     ``vimax evaluate`` load it (the config still names the default digits)."""
     from vimax import RunConfig, fit
-    from vimax.config import from_dict
 
     module, dataset = _user_module(tmp_path)
     rng = np.random.default_rng(0)
     y = np.arange(120) % 3
     data = prepare_arrays(dataset, {"x": rng.normal(size=(120, 4)) + y[:, None], "y": y})
-    config = from_dict(RunConfig, {"model": {"latent_dim": 4, "hidden": [16]},
+    config = RunConfig.from_dict({"model": {"latent_dim": 4, "hidden": [16]},
                                    "train": {"epochs": 1, "batch_size": 32, "eval_samples": 2,
                                              "device": "cpu"}})
     fit(config, tmp_path / "run", dataset=data)

@@ -261,22 +261,26 @@ def test_a_moved_file_is_found_through_data_dir(tmp_path):
 def test_data_config_path_makes_the_name_file_and_refuses_mixtures():
     assert DataConfig(path="x.npz").name == "file"
     with pytest.raises(ConfigError, match="leave data.name out"):
-        DataConfig(name="mnist", path="x.npz").validate()
+        DataConfig(name="mnist", path="x.npz")
     with pytest.raises(ConfigError, match="needs data.path"):
-        DataConfig(name="file").validate()
+        DataConfig(name="file")
     with pytest.raises(ConfigError, match="data_dir"):
-        DataConfig(path="x.npz", data_dir="/tmp").validate()
-    with pytest.raises(ConfigError, match="test_fraction"):
-        DataConfig(path="x.npz", test_fraction=1.0).validate()
-
-
-def test_new_data_keys_are_saved_only_when_set():
-    """Configs of runs made before data.path existed compare equal (resume, reuse of finished runs)."""
+        DataConfig(path="x.npz", data_dir="/tmp")
     from vimax.config import RunConfig
 
-    assert set(RunConfig().to_dict()["data"]) == {"name", "data_dir", "val_size", "download"}
+    with pytest.raises(ConfigError, match="data.test_fraction: Input should be less than 1"):
+        RunConfig.from_dict({"data": {"path": "x.npz", "test_fraction": 1.0}})
+
+
+def test_configs_saved_before_the_data_keys_existed_resolve_to_the_same_config():
+    """Configs of runs made before data.path existed compare equal (resume, reuse of finished runs)."""
+    from vimax.config import RunConfig, resolved
+
+    old = RunConfig().to_dict()
+    old["data"] = {key: old["data"][key] for key in ("name", "data_dir", "val_size", "download")}
+    assert resolved(old) == RunConfig().to_dict()
     saved = RunConfig(data=DataConfig(path="/d.npz", label_column="y")).to_dict()["data"]
-    assert saved["path"] == "/d.npz" and saved["label_column"] == "y" and "normalize" not in saved
+    assert saved["path"] == "/d.npz" and saved["label_column"] == "y" and saved["normalize"] == "auto"
 
 
 def test_data_dir_must_be_an_existing_folder(tmp_path, monkeypatch):

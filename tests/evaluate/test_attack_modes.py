@@ -140,15 +140,14 @@ def test_adv_lib_loads_without_torchvision_or_visdom():
 def test_a_missing_engine_is_refused_before_anything_runs(monkeypatch):
     import importlib.util
 
-    from vimax.evaluate.run import EvaluationConfig
+    from vimax.evaluate.run import evaluation_config
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "adv_lib" else real(name, *a))
     with pytest.raises(ConfigError, match="pip install --no-deps adv-lib==0.2.8"):
-        EvaluationConfig().validate()
+        evaluation_config({})
     with pytest.raises(ConfigError, match="adv_lib attack engine is not installed"):
-        EvaluationConfig(carlini_wagner=dataclasses.replace(FAST, engine="foolbox"),
-                         attack_cross_check=True).validate()
-    EvaluationConfig(attack=False).validate()  # no attack: no engine needed
-    EvaluationConfig(carlini_wagner=dataclasses.replace(FAST, engine="foolbox")).validate()
+        evaluation_config({"carlini_wagner": {"engine": "foolbox"}, "attack_cross_check": True})
+    evaluation_config({"attack": False})  # no attack: no engine needed
+    evaluation_config({"carlini_wagner": {"engine": "foolbox"}})

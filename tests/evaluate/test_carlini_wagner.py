@@ -99,5 +99,6 @@ def test_bad_attack_settings_raise(kwargs):
     split = Split(POINTS.view(-1, 1, 2, 2), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ConfigError):
         robustness(stochastic_linear(), split, FAST, **kwargs)
-    with pytest.raises(ConfigError):
-        CarliniWagnerConfig(steps=0).validate()
+    with pytest.raises(ConfigError, match="attack: steps: Input should be greater than or equal to 1"):
+        carlini_wagner_l2(stochastic_linear(), POINTS.view(-1, 1, 2, 2), torch.ones(3, dtype=torch.long),
+                          CarliniWagnerConfig(steps=0))

@@ -9,7 +9,7 @@ from vimax.data.config import DataConfig
 from vimax.evaluate.representation import HOYER_VARIANTS
 from vimax.evaluate.representation_variants import closest_variants, run_variants
 from vimax.models.classifier import ModelConfig
-from vimax.objectives.config import ObjectiveConfig
+from vimax.objectives.config import objective_config
 from vimax.training import TrainConfig, fit
 
 
@@ -38,7 +38,7 @@ def test_closest_variants_skips_missing_paper_values():
 
 def test_run_variants_on_a_trained_digits_run(tmp_path):
     config = RunConfig(data=DataConfig(name="digits"), model=ModelConfig(hidden=(32,), latent_dim=4),
-                       objective=ObjectiveConfig(name="vib", beta=1e-3, prior_std=2.0),
+                       objective=objective_config("vib")(beta=1e-3, prior_std=2.0),
                        train=TrainConfig(epochs=1, device="cpu", progress=False, threads=1))
     fit(config, tmp_path / "run")
     result = run_variants(tmp_path / "run")

@@ -10,7 +10,7 @@ from vimax.cli import main
 from vimax.config import RunConfig
 from vimax.data.config import DataConfig
 from vimax.models.classifier import ModelConfig
-from vimax.objectives.config import ObjectiveConfig
+from vimax.objectives.config import objective_config
 from vimax.training import TrainConfig, fit
 
 ATTACK_KEYS = {"attack", "attacked_model", "source", "target", "images_considered", "images_attacked",
@@ -28,7 +28,7 @@ def run_dir(tmp_path_factory):
     config = RunConfig(
         data=DataConfig(name="digits"),
         model=ModelConfig(hidden=(64, 64), latent_dim=8),
-        objective=ObjectiveConfig(name="vim"),
+        objective=objective_config("vim")(),
         train=TrainConfig(epochs=5, lr=3e-3, device="cpu", progress=False, threads=1),
     )
     fit(config, out)
@@ -119,7 +119,7 @@ def test_evaluate_repeats_trainings_test_error(tmp_path):
     """The 12-sample test error of `vimax evaluate` is training's final one: the same seeded draws."""
     out = tmp_path / "vib"
     config = RunConfig(data=DataConfig(name="digits"), model=ModelConfig(hidden=(32,), latent_dim=4),
-                       objective=ObjectiveConfig(name="vib", beta=0.1),
+                       objective=objective_config("vib")(beta=0.1),
                        train=TrainConfig(epochs=2, lr=3e-3, device="cpu", progress=False, threads=1, seed=3))
     metrics = fit(config, out)
     assert main(["-q", "evaluate", str(out), "--no-attack", "--device", "cpu"]) == 0

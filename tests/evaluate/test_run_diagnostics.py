@@ -9,7 +9,7 @@ from vimax.config import RunConfig
 from vimax.evaluate.run import EvaluationConfig, evaluate_run
 from vimax.metrics import DIAGNOSTIC_KEYS
 from vimax.models.classifier import ModelConfig
-from vimax.objectives.config import ObjectiveConfig
+from vimax.objectives.config import objective_config
 from vimax.training import TrainConfig, fit
 
 SETTINGS = EvaluationConfig(attack=False, plot=False, samples=2, device="cpu")
@@ -18,7 +18,7 @@ SETTINGS = EvaluationConfig(attack=False, plot=False, samples=2, device="cpu")
 def test_diagnostics_from_metrics_json_and_from_the_model_of_an_old_run(tmp_path, tiny_digits):
     out = tmp_path / "vim"
     config = RunConfig(model=ModelConfig(hidden=(16,), latent_dim=4),
-                       objective=ObjectiveConfig(name="vim", beta=1e-9),
+                       objective=objective_config("vim")(beta=1e-9),
                        train=TrainConfig(epochs=1, lr=1e-3, batch_size=50, device="cpu"))
     fit(config, out, dataset=tiny_digits)
     trained = json.loads((out / "metrics.json").read_text())
@@ -41,7 +41,7 @@ def test_diagnostics_from_metrics_json_and_from_the_model_of_an_old_run(tmp_path
 def test_a_deterministic_run_shows_no_diagnostics(tmp_path, tiny_digits):
     out = tmp_path / "det"
     config = RunConfig(model=ModelConfig(hidden=(16,), latent_dim=4),
-                       objective=ObjectiveConfig(name="deterministic"),
+                       objective=objective_config("deterministic")(),
                        train=TrainConfig(epochs=1, lr=1e-3, batch_size=50, device="cpu"))
     fit(config, out, dataset=tiny_digits)
     result = evaluate_run(out, SETTINGS, dataset=tiny_digits)

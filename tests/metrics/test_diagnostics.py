@@ -141,7 +141,7 @@ def test_vim_ratio_is_linear_in_beta():
 def test_nothing_outside_the_call_changes():
     """The global RNG, the parameters' .grad, the modules' train/eval modes: all as before the call."""
     torch.manual_seed(0)
-    model = build_classifier(ModelConfig(hidden=(16,), latent_dim=4), (1, 8, 8), 10, dropout=0.5)
+    model = build_classifier(ModelConfig(hidden=(16,), latent_dim=4, dropout=0.5), (1, 8, 8), 10)
     model.train()
     model.decoder.eval()  # a mixed state must come back as it was
     x, y = torch.rand(20, 1, 8, 8), torch.randint(0, 10, (20,))
@@ -177,8 +177,8 @@ def test_every_registered_objective(name):
     """The stochastic objectives give three finite numbers, the baselines three None."""
     torch.manual_seed(0)
     objective = OBJECTIVES.build(name)
-    model = build_classifier(ModelConfig(hidden=(16,), latent_dim=4), (1, 8, 8), 10,
-                             dropout=getattr(objective, "dropout_rate", 0.0))
+    config = ModelConfig(hidden=(16,), latent_dim=4, dropout=0.5 if name == "dropout" else 0.0)
+    model = build_classifier(config, (1, 8, 8), 10)
     result = regulariser_diagnostics(model, objective, torch.rand(20, 1, 8, 8), torch.randint(0, 10, (20,)))
     assert set(result) == set(DIAGNOSTIC_KEYS)
     if objective.requires_posterior:

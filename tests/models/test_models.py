@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vimax.config import RunConfig
 from vimax.errors import ConfigError
 from vimax.models import (
     TRUNKS,
@@ -131,8 +132,8 @@ TRUNK_INPUT = (1, 16, 16)
 @pytest.mark.parametrize("dropout", [0.0, 0.5])
 def test_every_registered_trunk_runs_forward_and_backward(name, dropout):
     torch.manual_seed(0)
-    config = ModelConfig(trunk=name, latent_dim=3, hidden=(4, 8))
-    model = build_classifier(config, TRUNK_INPUT, num_classes=5, dropout=dropout).train()
+    config = ModelConfig(trunk=name, latent_dim=3, hidden=(4, 8), dropout=dropout)
+    model = build_classifier(config, TRUNK_INPUT, num_classes=5).train()
     x = torch.rand(6, *TRUNK_INPUT)
     posterior = model.posterior(x)
     assert posterior.mean.shape == posterior.std.shape == (6, 3)
@@ -184,16 +185,15 @@ def test_predict_proba_averages_the_softmax_over_samples():
     assert model.sample_logits(x, 3).shape == (3, 5, 10)
 
 
-def test_model_config_validation():
-    ModelConfig().validate()
+def test_model_config_checks():
+    """The checks of the class itself run when it is built; the declared ranges when it is read."""
     with pytest.raises(ConfigError, match="unknown trunk 'resnet'"):
-        ModelConfig(trunk="resnet").validate()
-    with pytest.raises(ConfigError, match="latent_dim"):
-        ModelConfig(latent_dim=0).validate()
-    with pytest.raises(ConfigError, match="width"):
-        ModelConfig(width=0.0).validate()
-    with pytest.raises(ConfigError, match="hidden"):
-        ModelConfig(hidden=(8, 0)).validate()
+        ModelConfig(trunk="resnet")
+    with pytest.raises(ConfigError, match="hidden sizes must be >= 1"):
+        ModelConfig(hidden=(8, 0))
+    for key, bad in (("latent_dim", 0), ("width", 0.0), ("dropout", 1.0), ("dropout", -0.1)):
+        with pytest.raises(ConfigError, match=f"model.{key}: Input should be"):
+            RunConfig.from_dict({"model": {key: bad}})
 
 
 def test_build_classifier_wires_trunk_head_and_decoder():

@@ -14,6 +14,7 @@ cache, hence ``slow``). Inductor's random numbers equal eager's only with
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -22,7 +23,7 @@ import torch._dynamo
 import torch._inductor.config
 
 from vimax.models import ModelConfig, build_classifier
-from vimax.objectives import OBJECTIVES, ObjectiveConfig, build_objective
+from vimax.objectives import OBJECTIVES, build_objective, objective_config
 
 STEPS, SAMPLES, CLASSES = 3, 2, 4
 
@@ -47,12 +48,19 @@ def fresh_dynamo() -> Iterator[None]:
     torch._dynamo.reset()
 
 
+def _objective(name: str, **settings: float):
+    """Objective ``name`` built with those of ``settings`` it takes."""
+    config = objective_config(name)
+    takes = {f.name for f in dataclasses.fields(config)}
+    return build_objective(config(**{k: v for k, v in settings.items() if k in takes}))
+
+
 def _training_step(name: str) -> tuple[torch.nn.Module, Callable]:
     """A tiny classifier, its objective and an Adam step, all built from seed 0."""
     torch.manual_seed(0)
-    objective = build_objective(ObjectiveConfig(name=name, beta=0.1))
-    model = build_classifier(ModelConfig(latent_dim=3, hidden=(8,)), (1, 4, 4), CLASSES,
-                             dropout=getattr(objective, "dropout_rate", 0.0)).train()
+    objective = _objective(name, beta=0.1)
+    config = ModelConfig(latent_dim=3, hidden=(8,), dropout=0.5 if name == "dropout" else 0.0)
+    model = build_classifier(config, (1, 4, 4), CLASSES).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 
     def step(x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -11,7 +12,7 @@ from torch import nn
 from torch.distributions import Independent, Laplace, Normal
 
 from vimax.models import GaussianPosterior
-from vimax.objectives import OBJECTIVES, ObjectiveConfig, VariationalInfoMax, build_objective
+from vimax.objectives import OBJECTIVES, VariationalInfoMax, build_objective, objective_config
 
 F64 = torch.float64
 B, K, C = 6, 4, 5
@@ -37,6 +38,13 @@ def _inputs(seed: int = 0, batch: int = B, samples: int | None = None):
 # ---------------------------------------------------------------- torch.distributions posteriors
 
 
+def _objective(name: str, **settings: float):
+    """Objective ``name`` built with those of ``settings`` it takes."""
+    config = objective_config(name)
+    takes = {f.name for f in dataclasses.fields(config)}
+    return build_objective(config(**{k: v for k, v in settings.items() if k in takes}))
+
+
 # stochastic objectives also take L samples of z; the deterministic baselines use z = mean, (B, K)
 REGISTERED = [(name, samples) for name in OBJECTIVES.names()
               for samples in ((None, 3) if OBJECTIVES.get(name).requires_posterior else (None,))]
@@ -45,7 +53,7 @@ REGISTERED = [(name, samples) for name in OBJECTIVES.names()
 @pytest.mark.parametrize("name, samples", REGISTERED)
 @pytest.mark.parametrize("form", list(AS_NORMAL))
 def test_a_torch_distributions_posterior_gives_the_same_loss_and_gradients(name, form, samples):
-    objective = build_objective(ObjectiveConfig(name=name, beta=0.5))
+    objective = _objective(name, beta=0.5)
     posterior, z, logits, labels = _inputs(1, samples=samples)
     torch.manual_seed(3)  # VIM's prior sample
     ours = objective(logits, labels, posterior, z)
@@ -65,7 +73,7 @@ def test_vib_with_a_normal_posterior_is_cross_entropy_plus_the_torch_kl():
     """The issue's example: a torch Normal used to raise AttributeError ('Normal' has no 'std')."""
     posterior, z, logits, labels = _inputs(2)
     q = Normal(posterior.mean, posterior.std)
-    out = build_objective(ObjectiveConfig(name="vib", beta=0.25))(logits, labels, q, z)
+    out = _objective("vib", beta=0.25)(logits, labels, q, z)
     prior = Normal(torch.zeros_like(posterior.mean), torch.ones_like(posterior.std))
     kl = torch.distributions.kl_divergence(q, prior).sum(-1).mean()
     expected = nn.functional.cross_entropy(logits, labels) + 0.25 * kl
@@ -75,7 +83,7 @@ def test_vib_with_a_normal_posterior_is_cross_entropy_plus_the_torch_kl():
 @pytest.mark.parametrize("name", ["vib", "vim"])
 def test_a_posterior_that_is_not_a_diagonal_gaussian_is_refused(name):
     _, z, logits, labels = _inputs(3)
-    objective = build_objective(ObjectiveConfig(name=name))
+    objective = _objective(name)
     with pytest.raises(TypeError, match="must be a vimax GaussianPosterior, a torch.distributions.Normal"):
         objective(logits, labels, Laplace(torch.zeros(B, K), torch.ones(B, K)), z)
 
@@ -86,7 +94,7 @@ def test_a_posterior_that_is_not_a_diagonal_gaussian_is_refused(name):
 @pytest.mark.parametrize("name", OBJECTIVES.names())
 def test_a_z_of_the_wrong_width_names_both_shapes(name):
     posterior, _, logits, labels = _inputs(4)
-    objective = build_objective(ObjectiveConfig(name=name))
+    objective = _objective(name)
     wide = torch.zeros(B, K + 2, dtype=F64)
     with pytest.raises(ValueError, match=r"z of shape \(6, 6\) does not match .* \(B, K\) = \(6, 4\)"):
         objective(logits, labels, posterior, wide)
@@ -100,7 +108,7 @@ def test_a_z_that_is_not_the_logits_sample_names_both_shapes(name):
     logits = torch.zeros(3, B, C, dtype=F64)
     message = r"z of shape \(2, 6, 4\) and logits of shape \(3, 6, 5\) must share"
     with pytest.raises(ValueError, match=message):
-        build_objective(ObjectiveConfig(name=name))(logits, labels, posterior, z)
+        _objective(name)(logits, labels, posterior, z)
 
 
 def test_vim_refuses_a_narrower_z_it_would_otherwise_use_silently():
@@ -116,7 +124,7 @@ def test_vim_refuses_a_narrower_z_it_would_otherwise_use_silently():
 @pytest.mark.parametrize("name", OBJECTIVES.names())
 def test_every_objective_trains_on_a_batch_of_one(name):
     posterior, z, logits, labels = _inputs(7, batch=1)
-    objective = build_objective(ObjectiveConfig(name=name))
+    objective = _objective(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # VIM's, tested below
         out = objective(logits, labels, posterior, z)
@@ -170,4 +178,4 @@ def test_biased_vim_on_one_sample_is_the_v_statistic(brute_force_mmd):
 def test_vib_and_vim_say_they_need_the_posterior(name):
     _, z, logits, labels = _inputs(11)
     with pytest.raises(TypeError, match="needs the posterior q\\(z\\|x\\)"):
-        build_objective(ObjectiveConfig(name=name))(logits, labels, None, z)
+        _objective(name)(logits, labels, None, z)

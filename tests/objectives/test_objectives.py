@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 
 import pytest
@@ -18,11 +20,11 @@ from vimax.objectives import (
     CrossEntropy,
     Dropout,
     LabelSmoothing,
-    ObjectiveConfig,
     ObjectiveOutput,
     VariationalInfoMax,
     VariationalInformationBottleneck,
     build_objective,
+    objective_config,
 )
 from vimax.objectives.registry import check_beta, check_prior_std
 
@@ -65,8 +67,8 @@ def _kl_by_torch_distributions(posterior: GaussianPosterior, prior_std: float) -
 
 
 def _small_classifier(dropout: float = 0.0):
-    return build_classifier(ModelConfig(trunk="mlp", latent_dim=K, hidden=(16,)), (1, 8, 8), C,
-                            dropout=dropout)
+    config = ModelConfig(trunk="mlp", latent_dim=K, hidden=(16,), dropout=dropout)
+    return build_classifier(config, (1, 8, 8), C)
 
 
 # stochastic objectives also take (L, B, C) logits for L samples of z; deterministic ones use z = mean
@@ -77,8 +79,8 @@ REGISTERED = [(name, samples) for name in OBJECTIVES.names()
 @pytest.mark.parametrize("name, samples", REGISTERED)
 def test_every_registered_objective_runs_forward_and_backward(name, samples):
     torch.manual_seed(0)
-    objective = build_objective(ObjectiveConfig(name=name))
-    model = _small_classifier(getattr(objective, "dropout_rate", 0.0)).train()
+    objective = build_objective(objective_config(name)())
+    model = _small_classifier(0.5 if name == "dropout" else 0.0).train()
     x, y = torch.rand(8, 1, 8, 8), torch.randint(0, C, (8,))
     posterior = model.posterior(x)
     z = posterior.rsample(samples) if objective.requires_posterior else posterior.mean
@@ -100,23 +102,36 @@ def test_every_registered_objective_runs_forward_and_backward(name, samples):
     assert any(g.abs().sum() > 0 for g in grads)
 
 
-def test_every_registered_objective_validates_and_unknown_names_are_refused():
-    for name in OBJECTIVES.names():
-        ObjectiveConfig(name=name).validate()
+@pytest.mark.parametrize("name", OBJECTIVES.names())
+def test_each_objective_config_holds_exactly_its_objective_s_settings_and_defaults(name):
+    """The typed config of every registered objective: its fields are the objective's keyword
+    arguments (label_entropy aside), with the same defaults, and it builds that objective."""
+    config = objective_config(name)()
+    factory = OBJECTIVES.get(name)
+    parameters = inspect.signature(factory).parameters
+    settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "name"}
+    assert config.name == name
+    assert settings == {p: parameters[p].default for p in parameters if p != "label_entropy"}
+    assert isinstance(build_objective(config), factory)
+
+
+def test_unknown_objectives_are_refused_with_one_line():
     with pytest.raises(ConfigError, match="unknown objective 'nope'; choose one of: .*vim"):
-        build_objective(ObjectiveConfig(name="nope"))
+        objective_config("nope")
 
 
-def test_build_objective_passes_only_the_fields_an_objective_takes():
-    vim = build_objective(ObjectiveConfig(name="vim", beta=0.5, prior_std=2.0, kernel="rbf",
-                                          kernel_scale=3.0, unbiased=False, label_smoothing=0.2))
+def test_build_objective_passes_the_settings_of_the_typed_config():
+    vim = build_objective(objective_config("vim")(beta=0.5, prior_std=2.0, kernel="rbf", kernel_scale=3.0,
+                                                  unbiased=False))
     assert isinstance(vim, VariationalInfoMax)
     assert (vim.beta, vim.prior_std, vim.kernel, vim.kernel_scale, vim.unbiased) == (
         0.5, 2.0, "rbf", 3.0, False)
-    assert isinstance(build_objective(ObjectiveConfig(name="deterministic", beta=5.0)), CrossEntropy)
-    vib = build_objective(ObjectiveConfig(name="vib"), label_entropy=1.25)
+    assert isinstance(build_objective(objective_config("deterministic")()), CrossEntropy)
+    with pytest.raises(TypeError):  # a setting the objective does not take has no field
+        objective_config("deterministic")(beta=5.0)
+    vib = build_objective(objective_config("vib")(), label_entropy=1.25)
     assert (vib.beta, vib.prior_std, vib.label_entropy) == (1e-3, 1.0, 1.25)
-    assert build_objective(ObjectiveConfig(name="confidence_penalty")).beta == 0.1
+    assert build_objective(objective_config("confidence_penalty")()).beta == 0.1
 
 
 # ---------------------------------------------------------------- VIB, Eq. (10)
@@ -204,7 +219,7 @@ def test_gradients_reach_the_trunk_through_z(name):
     x, y = torch.rand(B, 1, 4, 4, dtype=F64), torch.arange(B) % C
     posterior = encoder(x)
     z = posterior.rsample()
-    objective = build_objective(ObjectiveConfig(name=name, beta=1e-2))
+    objective = build_objective(objective_config(name)(beta=1e-2))
     objective(decoder(z), y, posterior, z).loss.backward()
     for p in encoder.trunk.parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0
@@ -219,7 +234,7 @@ def test_the_task_term_alone_reaches_the_std_through_the_reparameterisation(name
     posterior.mean.retain_grad()
     posterior.std.retain_grad()
     z = posterior.rsample()
-    build_objective(ObjectiveConfig(name=name, beta=0.0))(decoder(z), y, posterior, z).loss.backward()
+    build_objective(objective_config(name)(beta=0.0))(decoder(z), y, posterior, z).loss.backward()
     assert posterior.mean.grad.abs().sum() > 0 and posterior.std.grad.abs().sum() > 0
     rho_rows = encoder.trunk[-1].weight.grad[K:]  # (K, hidden): the rows producing rho
     assert rho_rows.abs().sum() > 0
@@ -284,19 +299,18 @@ def test_confidence_penalty_is_cross_entropy_minus_beta_entropy(beta):
     assert out.loss.item() == pytest.approx(ce - beta * entropy, rel=1e-12)
 
 
-def test_dropout_objective_puts_dropout_in_the_trunk():
-    objective = Dropout(0.3)
-    model = _small_classifier(objective.dropout_rate)
+def test_the_model_s_dropout_puts_dropout_in_the_trunk_and_the_dropout_objective_is_cross_entropy():
+    model = _small_classifier(0.3)
     rates = [m.p for m in model.modules() if isinstance(m, nn.Dropout)]
     assert rates == [0.3]
     assert not any(isinstance(m, nn.Dropout) for m in _small_classifier().modules())
+    logits, labels = torch.randn(4, C), torch.arange(4) % C
+    assert Dropout()(logits, labels).loss.item() == CrossEntropy()(logits, labels).loss.item()
 
 
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: Dropout(1.0),
-        lambda: Dropout(-0.1),
         lambda: LabelSmoothing(1.0),
         lambda: LabelSmoothing(-0.1),
         lambda: ConfidencePenalty(-1.0),

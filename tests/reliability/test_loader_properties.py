@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from vimax.config import RunConfig, apply_overrides, from_dict
+from vimax.config import RunConfig, apply_overrides
 from vimax.config.train import TrainConfig
 from vimax.data.base import Dataset
 from vimax.data.cifar10 import BATCHES, load_cifar10, read_batch
@@ -219,7 +219,7 @@ _TEXTS = st.sampled_from(_TRICKY) | st.text(max_size=12)
 @given(overrides=st.lists(st.tuples(_KEYS, _TEXTS).map("=".join) | st.text(max_size=10), max_size=4))
 def test_random_overrides_give_a_config_or_a_config_error(overrides):
     try:
-        config = from_dict(RunConfig, apply_overrides({}, overrides)).validate()
+        config = RunConfig.from_dict(apply_overrides({}, overrides))
     except ConfigError as error:
         one_line(error)
         return
@@ -328,7 +328,7 @@ def test_random_sweep_files_give_runs_or_a_config_error(data, tmp_path):
             specs = expand(sweep, profile, tmp_path)
             check_evaluation(specs)
             assert {spec.profile for spec in specs} == {profile}
-            assert all(from_dict(RunConfig, spec.config) for spec in specs)
+            assert all(RunConfig.from_dict(spec.config) for spec in specs)
             event("a profile expanded into runs")
     except ConfigError as error:
         one_line(error)

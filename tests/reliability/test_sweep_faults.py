@@ -31,14 +31,15 @@ SWEEP: dict[str, Any] = {
     "base": {
         "data": {"name": "digits"},
         "model": {"hidden": [32, 32], "latent_dim": 4},
-        "objective": {"prior_std": 1.0},
         "train": {"epochs": EPOCHS, "batch_size": 100, "lr": 1.0e-3, "eval_samples": 2, "threads": 1},
     },
     "profiles": {"cpu": {}},
     "grid": [
         {"name": "deterministic", "objective": {"name": "deterministic"}},
-        {"name": "vib", "objective": {"name": "vib"}, "axes": {"objective.beta": [1.0e-3, 1.0e-2]}},
-        {"name": "vim", "objective": {"name": "vim"}, "axes": {"objective.beta": [1.0e-4, 1.0e-3, 1.0e-2]}},
+        {"name": "vib", "objective": {"name": "vib", "prior_std": 1.0},
+         "axes": {"objective.beta": [1.0e-3, 1.0e-2]}},
+        {"name": "vim", "objective": {"name": "vim", "prior_std": 1.0},
+         "axes": {"objective.beta": [1.0e-4, 1.0e-3, 1.0e-2]}},
     ],
     "evaluate": False,
 }

@@ -47,8 +47,9 @@ def test_tables2_3_fig2_and_cifar(rendered):
     assert "| 0.961 ± 0.001 | 0.981 ± 0.001 | 0.954 | 0.321 ± 0.001 | 0.410 |" in text  # Table 3 VIM
     assert "| VIM | 1e-3, 1 | 3 | 3.20 ± 0.10 | 3.05 | 0.901 ± 0.001 |" in text  # Fig. 2, validation
     assert "](../results/fig2/cpu/vim_beta1e-03_sigma1_seed0/latent.png)" in text
-    assert "**Reduced width:**" in text and "VIM is best at σ = 2.5 (paper: 2.5)" in text
-    assert "among σ 0.5, 2.5 (VIM); 0.5, 2.5 (VIB). The σ that wins differs from the paper's" in text
+    assert "**Reduced width:**" in text
+    assert "VIM (β = 1, σ = 2.5) and VIB (β = 1, σ = 2.5); the paper: β = 1e-3" in text  # ties: the first
+    assert "**CIFAR-10, Fig. 4: VIB's σ optimum at β = 1e-3 is σ = 0.5: contradicted**" in text
     for name in FIGURES:
         assert f"]({name})" in text and (out.parent / name).read_bytes().startswith(b"\x89PNG")
     assert "| `table1` | `vim_broken_seed0` | the loss became NaN or infinite in epoch 3 |" in text
@@ -71,11 +72,12 @@ def test_cifar_section_gives_the_deterministic_baseline(tmp_path):
     write_run(results, "cifar10", "deterministic", None, None, 0, 0.2801, width=0.25)
     write_run(results, "cifar10", "vim", 1e-3, 2.5, 0, 0.2776, width=0.25)
     text = write_report(results, tmp_path / "REPORT.md").read_text()
-    assert "The deterministic baseline (the same CNN, no noise or regulariser): 28.01% (n = 1)." in text
-    assert "| 1e-3 | 27.76 | not run | — |" in text
+    assert "The deterministic baseline (the same CNN, no noise or regulariser): 28.01 % (one seed)." in text
+    assert "| 1e-3 | not run | 27.76 (one seed) | not run | not run |" in text
     write_run(results, "cifar10", "vib", 1e-3, 0.5, 0, 0.2812, width=0.25)
     text = write_report(results, tmp_path / "REPORT.md").read_text()
-    assert "among σ 2.5 (VIM); 0.5 (VIB). σ is not compared yet: an objective has runs at one σ only." in text
+    assert "VIM's σ optimum at β = 1e-3 is σ = 2.5: waiting for 8 runs** — " in text
+    assert "only σ = 2.5 has run so far." in text
     assert (tmp_path / "cifar10_fig4a.png").read_bytes().startswith(b"\x89PNG")  # with the baseline line
 
 

@@ -31,7 +31,8 @@ def test_varied_keys_leave_out_the_seed_and_settings_that_change_no_result():
     flats = [{"train.seed": 0, "train.threads": 1, "a.b": 1, "a.c": (1, 2)},
              {"train.seed": 1, "train.threads": 2, "a.b": 2, "a.c": (1, 2)},
              {"train.seed": 1, "train.threads": 2, "a.b": 2}]
-    assert varied_keys(flats) == ["a.b", "a.c"]  # a.c: missing in the last one
+    assert varied_keys(flats) == ["a.b"]  # a.c: the same where it is set (missing: a setting not taken)
+    assert varied_keys([*flats, {"a.c": (3,)}]) == ["a.b", "a.c"]
 
 
 def test_with_records_the_variants_own_their_fixed_settings_and_axes_vary_within_them():

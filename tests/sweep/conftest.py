@@ -15,13 +15,13 @@ TINY_SWEEP: dict[str, Any] = {
     "base": {
         "data": {"name": "digits"},
         "model": {"hidden": [32, 32], "latent_dim": 4},
-        "objective": {"prior_std": 1.0},
         "train": {"epochs": 1, "batch_size": 100, "eval_samples": 2, "threads": 1},
     },
     "profiles": {"cpu": {"train": {"lr": 1.0e-3}}, "paper": {"train": {"epochs": 2}}},
     "grid": [
         {"name": "deterministic", "objective": {"name": "deterministic"}},
-        {"name": "vim", "objective.name": "vim", "axes": {"objective.beta": [1.0e-3, 1.0e-2]}},
+        {"name": "vim", "objective.name": "vim", "objective.prior_std": 1.0,
+         "axes": {"objective.beta": [1.0e-3, 1.0e-2]}},
     ],
     "evaluate": False,
 }

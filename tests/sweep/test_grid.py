@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from vimax.config import RunConfig, parse
 from vimax.data import DATASETS
 from vimax.errors import ConfigError
+from vimax.evaluate.run import EvaluationConfig
 from vimax.sweep import expand, load_sweep, parse_sweep
 from vimax.sweep.grid import format_value, run_id, select_runs
 
@@ -112,6 +114,10 @@ def test_shipped_configs_expand(path, profile, tmp_path):
     dataset = sweep.base.get("data", {}).get("name")
     if dataset not in DATASETS.names():
         pytest.skip(f"dataset {dataset!r} is not registered in this vimax yet")
-    specs = expand(sweep, profile, tmp_path, evaluate=False)
+    specs = expand(sweep, profile, tmp_path)  # every run's config read through RunConfig.from_dict
     assert specs and sweep.name == path.stem
     assert len({s.run_id for s in specs}) == len(specs)
+    for spec in specs:
+        assert RunConfig.from_dict(spec.config).to_dict() == spec.config  # resolved: a fixed point
+        if spec.evaluation is not None:
+            parse(EvaluationConfig, spec.evaluation, "evaluate")

@@ -70,10 +70,10 @@ def test_failed_run_is_recorded_and_others_finish(tiny_sweep, write_sweep, tmp_p
     real_fit = vimax.training.loop.fit
 
     def fit(config, out_dir, resume=False, dataset=None):
-        if config.objective.beta == 1e-3:
-            raise vimax.training.loop.TrainingDiverged("the loss became NaN in epoch 1")
         if config.objective.name == "deterministic":
             raise RuntimeError("out of memory")
+        if config.objective.beta == 1e-3:
+            raise vimax.training.loop.TrainingDiverged("the loss became NaN in epoch 1")
         return real_fit(config, out_dir, resume=resume, dataset=dataset)
 
     monkeypatch.setattr(vimax.training.loop, "fit", fit)

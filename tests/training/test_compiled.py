@@ -18,11 +18,11 @@ import torch
 import torch._dynamo
 
 import vimax
-from vimax.config import RunConfig, apply_overrides, from_dict
+from vimax.config import RunConfig, apply_overrides
 from vimax.config.train import TrainConfig
 from vimax.errors import ConfigError
 from vimax.models.classifier import ModelConfig
-from vimax.objectives import ObjectiveConfig, build_objective
+from vimax.objectives import build_objective, objective_config
 from vimax.safe_files import load_checkpoint
 from vimax.training import RunFolder, compiled
 from vimax.training.run_folder import comparable_settings
@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:torch.*"),
 
 
 def config(objective: str = "vim", epochs: int = 2, **train) -> RunConfig:
-    return RunConfig(model=ModelConfig(hidden=(32,), latent_dim=4), objective=ObjectiveConfig(name=objective),
+    return RunConfig(model=ModelConfig(hidden=(32,), latent_dim=4), objective=objective_config(objective)(),
                      train=TrainConfig(epochs=epochs, lr=1e-3, device="cpu", **train))
 
 
@@ -49,7 +49,7 @@ def aot_eager(monkeypatch):
 
 
 def decide(mode: str, objective: str, steps: int) -> bool:
-    return compiled.should_compile(mode, build_objective(ObjectiveConfig(name=objective)), steps, CPU)[0]
+    return compiled.should_compile(mode, build_objective(objective_config(objective)()), steps, CPU)[0]
 
 
 @pytest.mark.parametrize("objective", ["deterministic", "vib", "vim"])
@@ -79,11 +79,11 @@ def test_without_a_cpp_compiler_auto_stays_eager_and_on_is_one_clear_error(monke
 @pytest.mark.parametrize("text, mode", [("off", "off"), ("on", "on"), ("auto", "auto"), ("false", "off")])
 def test_on_and_off_read_by_yaml_as_booleans_are_the_modes(text, mode):
     """``--set train.compile=off`` and ``compile: on`` in a YAML file give YAML 1.1 booleans."""
-    assert from_dict(RunConfig, apply_overrides({}, [f"train.compile={text}"])).train.compile == mode
+    assert RunConfig.from_dict(apply_overrides({}, [f"train.compile={text}"])).train.compile == mode
 
 
 def test_an_unknown_mode_is_refused_before_anything_is_written(tmp_path, tiny_digits):
-    with pytest.raises(ConfigError, match="train.compile must be one of off, on, auto, got 'yes'"):
+    with pytest.raises(ConfigError, match="train.compile: Input should be 'off', 'on' or 'auto', got 'yes'"):
         vimax.fit(config(compile="yes"), tmp_path / "run", dataset=tiny_digits)
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 

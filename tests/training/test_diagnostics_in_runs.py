@@ -13,7 +13,7 @@ from vimax.config import RunConfig
 from vimax.config.train import TrainConfig
 from vimax.metrics import DIAGNOSTIC_KEYS
 from vimax.models.classifier import ModelConfig
-from vimax.objectives import ObjectiveConfig, build_objective
+from vimax.objectives import build_objective, objective_config
 
 INACTIVE = "the regulariser is inactive"
 
@@ -21,7 +21,7 @@ INACTIVE = "the regulariser is inactive"
 def config(objective: str = "vim", epochs: int = 2, **objective_settings) -> RunConfig:
     return RunConfig(
         model=ModelConfig(hidden=(32, 32), latent_dim=4),
-        objective=ObjectiveConfig(name=objective, **objective_settings),
+        objective=objective_config(objective)(**objective_settings),
         train=TrainConfig(epochs=epochs, lr=1e-3, batch_size=50, device="cpu", seed=2),
     )
 

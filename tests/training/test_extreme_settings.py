@@ -10,7 +10,7 @@ import vimax
 from vimax.config import RunConfig
 from vimax.config.train import TrainConfig
 from vimax.models.classifier import ModelConfig
-from vimax.objectives.config import ObjectiveConfig
+from vimax.objectives.config import objective_config
 from vimax.training.loop import TrainingDiverged
 
 SETTINGS = [
@@ -28,7 +28,7 @@ SETTINGS = [
 def config(objective: str, latent_dim: int = 4, epochs: int = 2, **objective_settings) -> RunConfig:
     return RunConfig(
         model=ModelConfig(hidden=(32, 32), latent_dim=latent_dim),
-        objective=ObjectiveConfig(name=objective, **objective_settings),
+        objective=objective_config(objective)(**objective_settings),
         train=TrainConfig(epochs=epochs, lr=1e-2 if latent_dim == 1 else 1e-3, batch_size=50),
     )
 

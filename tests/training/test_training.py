@@ -16,7 +16,7 @@ from vimax.config.train import TrainConfig, learning_rate
 from vimax.data.config import DataConfig
 from vimax.errors import CheckpointError, VimaxError
 from vimax.models.classifier import ModelConfig
-from vimax.objectives import OBJECTIVES, ObjectiveConfig, gaussian_kl
+from vimax.objectives import OBJECTIVES, gaussian_kl, objective_config
 from vimax.safe_files import load_checkpoint
 from vimax.training import RunFolder, TrainingDiverged
 from vimax.training import loop as loop_module
@@ -31,7 +31,7 @@ def small_config(epochs: int = 2, objective: str = "vim", **train) -> RunConfig:
     """The issue's small model: hidden (64, 64), K = 8, lr 1e-3, on the digits."""
     return RunConfig(
         model=ModelConfig(hidden=(64, 64), latent_dim=8),
-        objective=ObjectiveConfig(name=objective),
+        objective=objective_config(objective)(),
         train=TrainConfig(epochs=epochs, lr=1e-3, device="cpu", **train),
     )
 
@@ -129,8 +129,9 @@ def test_another_seed_gives_other_weights(tmp_path, tiny_digits):
 
 @pytest.mark.parametrize("name", OBJECTIVES.names())
 def test_every_registered_objective_trains_through_fit(name, tmp_path, tiny_digits):
-    config = RunConfig(model=ModelConfig(hidden=(16,), latent_dim=4),
-                       objective=ObjectiveConfig(name=name),
+    dropout = 0.5 if name == "dropout" else 0.0  # the dropout baseline trains a model with dropout
+    config = RunConfig(model=ModelConfig(hidden=(16,), latent_dim=4, dropout=dropout),
+                       objective=objective_config(name)(),
                        train=TrainConfig(epochs=1, lr=1e-3, device="cpu", eval_samples=2))
     metrics = vimax.fit(config, tmp_path / name, dataset=tiny_digits)
     assert 0.0 <= metrics["test_error"] <= 1.0
@@ -317,7 +318,7 @@ def test_one_epoch_of_vim_on_real_mnist_is_under_four_percent(tmp_path, mnist_di
     config = RunConfig(
         data=DataConfig(name="mnist", data_dir=str(mnist_dir), download=False),
         model=ModelConfig(trunk="mlp", latent_dim=256),
-        objective=ObjectiveConfig(name="vim", beta=1e-3, prior_std=1.0),
+        objective=objective_config("vim")(beta=1e-3, prior_std=1.0),
         train=TrainConfig(epochs=1, batch_size=100, lr=1e-3, device="cpu"),
     )
     metrics = vimax.fit(config, tmp_path / "mnist")
