@@ -8,6 +8,10 @@ run uses, checks that a compiled run equals its eager twin to float tolerance.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -141,6 +145,42 @@ def test_auto_decides_from_the_whole_run_so_a_resume_decides_alike(tmp_path, tin
     with caplog.at_level(logging.INFO, logger="vimax.training.compiled"):
         vimax.fit(config("vib", epochs=3, compile="auto"), tmp_path / "seven", dataset=tiny_digits)
     assert "training step eager (auto: 6 steps < 7" in caplog.text
+
+
+def test_each_run_compiles_its_own_step_however_many_ran_before_it_in_the_process(aot_eager):
+    """Dynamo recompiles a frame at most 8 times, then runs it eagerly: 11 runs with 11 betas in one
+    process (a sweep's worker) must all be compiled, each with its own copy of the step's code."""
+    from vimax.models import build_classifier
+
+    x, y = torch.rand(6, 1, 4, 4), torch.randint(0, 4, (6,))
+    for beta in range(1, 12):
+        objective = build_objective(ObjectiveConfig(name="vim", beta=float(beta)))
+        model = build_classifier(ModelConfig(latent_dim=3, hidden=(8,)), (1, 4, 4), 4)
+        forward, is_compiled = compiled.step_forward(model, objective, None, "on", 1, CPU)
+        out = forward(x, y)
+        assert is_compiled and type(out.loss.grad_fn).__name__ == "CompiledFunctionBackward", beta
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_a_killed_compiled_run_resumes_to_the_uninterrupted_result_bit_for_bit(tmp_path):
+    """``vimax train --set train.compile=on`` (inductor) in fresh processes: killed mid-epoch and
+    resumed, it ends with the weights of an uninterrupted compiled run, bit for bit."""
+    args = [sys.executable, "-m", "vimax", "-q", "train", "--dataset", "digits", "--objective", "vim",
+            "--epochs", "3", "--device", "cpu", "--set", "train.compile=on", "--set", "train.threads=1",
+            "--set", "train.ema_decay=0.9", "--set", "train.progress=false"]
+    env = {k: v for k, v in os.environ.items() if k != "VIMAX_FAILPOINT"}
+
+    def train(out: str, *extra: str, failpoint: str | None = None) -> int:
+        more = {"VIMAX_FAILPOINT": failpoint} if failpoint else {}
+        return subprocess.run([*args, "--out", str(tmp_path / out), *extra], env={**env, **more},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+
+    assert train("straight") == 0
+    assert train("resumed", failpoint="kill@train_step:epoch=2,step=3") == -signal.SIGKILL
+    assert train("resumed", "--resume") == 0
+    for key, value in _weights(tmp_path / "straight").items():
+        assert torch.equal(_weights(tmp_path / "resumed")[key], value), key
 
 
 @pytest.mark.slow

@@ -25,7 +25,8 @@ element-wise operations and reductions into its own kernels, whose float32
 rounding differs from eager's in the last bits. A compiled run therefore
 equals an eager run of the same seed to float tolerance after one step, not
 bit for bit, and the two drift apart over training as any two roundings do.
-A run is reproducible with the same setting (inductor's code is deterministic).
+With the same setting a run reproduces: a compiled run killed and resumed
+ends with the weights of an uninterrupted compiled run, bit for bit (tested).
 Extending a finished run to more epochs may cross :data:`AUTO_MIN_STEPS`, so
 under ``auto`` its new epochs can be compiled while its first ones were not.
 
@@ -35,9 +36,11 @@ batch) run eagerly: a new shape would compile the graph again.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import time
+import types
 from collections.abc import Callable
 
 import torch
@@ -117,6 +120,25 @@ def should_compile(mode: str, objective: nn.Module, total_steps: int,
     return True, f"auto: {total_steps} steps >= {AUTO_MIN_STEPS}"
 
 
+_copies = itertools.count()
+
+
+def _own_code(function: Forward) -> Forward:
+    """``function`` with a code object of its own.
+
+    Dynamo keeps compiled code, and counts recompilations against its limit (8), per code
+    object. Every run's forward pass is the same code (:func:`eager_forward`'s inner
+    function), and a run whose objective reads another constant (another beta) compiles it
+    again: without a copy, the 9th such run in one process (a sweep's worker) would silently
+    run eagerly, so its numbers would depend on the runs before it. With a copy, each run
+    compiles its own, and its compiled code goes with it.
+    """
+    code = function.__code__
+    copy = code.replace(co_name=f"{code.co_name}_{next(_copies)}")
+    return types.FunctionType(copy, function.__globals__, copy.co_name, function.__defaults__,
+                              function.__closure__)
+
+
 class _Compiled:
     """A compiled forward that logs how long its first call took: the forward's compilation (the
     backward's follows at the first backward pass)."""
@@ -124,7 +146,7 @@ class _Compiled:
     def __init__(self, forward: Forward) -> None:
         # fallback_random: draw random numbers with eager's aten calls, so the random stream is eager's
         options = {"fallback_random": True} if BACKEND == "inductor" else None
-        self._compiled = torch.compile(forward, backend=BACKEND, dynamic=False, options=options)
+        self._compiled = torch.compile(_own_code(forward), backend=BACKEND, dynamic=False, options=options)
         self.compile_seconds: float | None = None
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> ObjectiveOutput:
