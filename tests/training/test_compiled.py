@@ -154,7 +154,7 @@ def test_each_run_compiles_its_own_step_however_many_ran_before_it_in_the_proces
 
     x, y = torch.rand(6, 1, 4, 4), torch.randint(0, 4, (6,))
     for beta in range(1, 12):
-        objective = build_objective(ObjectiveConfig(name="vim", beta=float(beta)))
+        objective = build_objective(objective_config("vim")(beta=float(beta)))
         model = build_classifier(ModelConfig(latent_dim=3, hidden=(8,)), (1, 4, 4), 4)
         forward, is_compiled = compiled.step_forward(model, objective, None, "on", 1, CPU)
         out = forward(x, y)
