@@ -73,6 +73,19 @@ def _remove_stale_temporaries(path: Path) -> None:
             pass
 
 
+def remove_stale_temporaries_in(folder: str | Path) -> None:
+    """Delete every temporary in ``folder`` left by a killed writer (this host's, process gone): a
+    file finished before its writer was killed mid-rewrite is never written again to clean it."""
+    try:
+        names = [e.name for e in os.scandir(folder) if e.name.startswith(".") and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        final, sep, _ = name[1:].rpartition(f".{_HOST}-")
+        if sep:
+            _remove_stale_temporaries(Path(folder) / final)
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` runs on this host (a zombie, killed but not reaped, does not)."""
     try:

@@ -155,3 +155,22 @@ def test_json_survives_kills(tmp_path):
     assert counts["torn_writes_left"] >= 1, "no kill landed inside a write: the test proved nothing"
     check_cleanup(lambda obj, p: atomic_write_json(p, obj), DOCUMENTS[1], path, counts["dead_pid"])
     assert json.loads(path.read_text()) == DOCUMENTS[1]
+
+
+def test_a_folder_sweep_removes_the_temporaries_of_dead_writers_only(tmp_path):
+    """A record finished before its writer was killed mid-rewrite is never written again, so the
+    sweep's start clears the folder: a dead writer's temporary goes, a live one's stays."""
+    import os
+    import subprocess
+
+    from vimax.atomic import _HOST, remove_stale_temporaries_in
+
+    (tmp_path / "run.json").write_text("{}")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f".run.json.{_HOST}-{gone.pid}.x1.tmp"
+    live = tmp_path / f".run.json.{_HOST}-{os.getpid()}.x2.tmp"
+    for path in (dead, live):
+        path.write_text("torn")
+    remove_stale_temporaries_in(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "run.json"])

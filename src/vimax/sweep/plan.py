@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from vimax.atomic import remove_stale_temporaries_in
 from vimax.errors import ConfigError
 from vimax.sweep.grid import RunSpec
+from vimax.sweep.records import RECORDS
 from vimax.sweep.runner import run_status
 
 __all__ = ["BACKENDS", "pending_runs", "run_sweep"]
@@ -34,6 +36,8 @@ def pending_runs(specs: list[RunSpec], max_runs: int | None = None,
 def run_sweep(specs: list[RunSpec], backend: str = "local", jobs: int = 1, address: str | None = None,
               on_record: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Run ``specs`` on ``backend`` ("local" or "ray"); return their records."""
+    for folder in {spec.sweep_dir / RECORDS for spec in specs}:
+        remove_stale_temporaries_in(folder)  # of records written when an earlier sweep was killed
     if backend == "local":
         from vimax.sweep.local import run_local
 
