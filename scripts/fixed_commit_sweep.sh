@@ -29,4 +29,11 @@ python=${PYTHON:-$main/.venv/bin/python}
 cd "$tree"
 # src/ layout since session 5; older commits keep the package at the top.
 export PYTHONPATH="$tree/src:$tree" VIMAX_DATA="$data" MPLBACKEND=Agg
+# With the kernel's autogroup scheduling on (Linux's default for desktops and many VMs), nice
+# only orders processes within one session: a sweep started with setsid competes with the
+# foreground's session as an equal whatever its nice. When this script leads its own session,
+# lower the session's autogroup priority as well.
+if [[ $(ps -o sid= -p $$ | tr -d ' ') == "$$" && -w /proc/self/autogroup ]]; then
+  echo "${NICE:-10}" > /proc/self/autogroup 2>/dev/null || true
+fi
 exec nice -n "${NICE:-10}" "$python" -m vimax sweep "$@" --data-dir "$data" --results "$main/results"
