@@ -47,3 +47,14 @@ def test_run_variants_on_a_trained_digits_run(tmp_path):
     for name in HOYER_VARIANTS:
         assert 0.0 <= result[f"hoyer_{name}"] <= 1.0
     assert -1.0 <= result["ari"] <= 1.0 and 0.0 < result["cluster_accuracy"] <= 1.0
+
+
+def test_run_variants_on_a_deterministic_run_reads_sigma_1_and_no_beta(tmp_path):
+    """Deterministic's config has neither beta nor a prior: z / sigma is z itself."""
+    config = RunConfig(data=DataConfig(name="digits"), model=ModelConfig(hidden=(32,), latent_dim=4),
+                       objective=objective_config("deterministic")(),
+                       train=TrainConfig(epochs=1, device="cpu", progress=False, threads=1))
+    fit(config, tmp_path / "run")
+    result = run_variants(tmp_path / "run")
+    assert result["objective"] == "deterministic" and result["beta"] is None and result["prior_std"] == 1.0
+    assert result["hoyer_prior_std"] == result["hoyer_raw"]

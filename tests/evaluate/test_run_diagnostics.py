@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from vimax.commands.evaluate import format_evaluation
@@ -44,6 +45,8 @@ def test_a_deterministic_run_shows_no_diagnostics(tmp_path, tiny_digits):
                        objective=objective_config("deterministic")(),
                        train=TrainConfig(epochs=1, lr=1e-3, batch_size=50, device="cpu"))
     fit(config, out, dataset=tiny_digits)
-    result = evaluate_run(out, SETTINGS, dataset=tiny_digits)
+    # with the latent plot, whose title names beta and sigma only for objectives that take them
+    result = evaluate_run(out, dataclasses.replace(SETTINGS, plot=True), dataset=tiny_digits)
     assert all(result["diagnostics"][key] is None for key in (*DIAGNOSTIC_KEYS, "regulariser_active"))
     assert "no posterior" in format_evaluation(result)
+    assert (out / "latent.png").stat().st_size > 0

@@ -35,10 +35,11 @@ def run_variants(run_dir: str | Path, data_dir: str | None = None, batch_size: i
     data = config.data if data_dir is None else dataclasses.replace(config.data, data_dir=data_dir)
     test = load_dataset(data).test
     model = load_run(run_dir, "cpu")
-    prior_std = config.objective.prior_std or 1.0
+    objective = dataclasses.asdict(config.objective)  # deterministic and the baselines have no prior
+    prior_std = objective.get("prior_std") or 1.0
     embeddings = mean_embeddings(model, test, batch_size)  # (N, K)
     quality = representation_quality(embeddings, test.labels, n_clusters, random_state, n_init, prior_std)
-    return {"run": str(run_dir), "objective": config.objective.name, "beta": config.objective.beta,
+    return {"run": str(run_dir), "objective": config.objective.name, "beta": objective.get("beta"),
             "prior_std": prior_std, "latent_dim": embeddings.shape[1],
             **{key: quality[key] for key in ("ari", "cluster_accuracy")},
             **{f"hoyer_{name}": quality[f"hoyer_{name}"] for name in HOYER_VARIANTS}}

@@ -152,10 +152,11 @@ def _diagnostics(saved: dict[str, Any], model, objective, config, dataset: Datas
 
 
 def _title(config, accuracy: dict[str, Any], representation: dict[str, Any]) -> str:
-    objective = config.objective
-    hyper = ", ".join(f"{name}={value:g}" for name, value in
-                      (("beta", objective.beta), ("sigma", objective.prior_std)) if value is not None)
-    name = objective.name.upper() + (f" ({hyper})" if hyper else "")
+    """The latent plot's title: the objective with its beta and sigma, if it takes them."""
+    settings = dataclasses.asdict(config.objective)  # only the settings this objective takes
+    hyper = ", ".join(f"{label}={settings[key]:g}" for key, label in (("beta", "beta"), ("prior_std", "sigma"))
+                      if settings.get(key) is not None)
+    name = config.objective.name.upper() + (f" ({hyper})" if hyper else "")
     return (f"{name}: test error {100 * accuracy['test_error']:.2f}%, "
             f"ARI {representation['ari']:.3f}, Hoyer {representation['hoyer']:.3f}")
 
