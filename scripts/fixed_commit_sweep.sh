@@ -24,6 +24,8 @@ if [[ ! -d $tree ]]; then
   mkdir -p "$(dirname "$tree")"
   git -C "$main" worktree add --detach "$tree" "$commit" >&2
 fi
+at=$(git -C "$tree" rev-parse --short=7 HEAD)
+[[ $at == "$commit" ]] || { echo "$0: $tree is at $at, not $commit" >&2; exit 2; }
 data=${VIMAX_DATA:-$main/../shared/data}
 python=${PYTHON:-$main/.venv/bin/python}
 cd "$tree"
@@ -31,9 +33,9 @@ cd "$tree"
 export PYTHONPATH="$tree/src:$tree" VIMAX_DATA="$data" MPLBACKEND=Agg
 # With the kernel's autogroup scheduling on (Linux's default for desktops and many VMs), nice
 # only orders processes within one session: a sweep started with setsid competes with the
-# foreground's session as an equal whatever its nice. When this script leads its own session,
-# lower the session's autogroup priority as well.
-if [[ $(ps -o sid= -p $$ | tr -d ' ') == "$$" && -w /proc/self/autogroup ]]; then
+# foreground's session as an equal whatever its nice. Detached from any terminal (setsid, cron),
+# the session is the sweep's own: lower its autogroup priority as well.
+if [[ $(ps -o tty= -p $$ | tr -d ' ') == "?" && -w /proc/self/autogroup ]]; then
   echo "${NICE:-10}" > /proc/self/autogroup 2>/dev/null || true
 fi
 exec nice -n "${NICE:-10}" "$python" -m vimax sweep "$@" --data-dir "$data" --results "$main/results"
