@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Issue 13's CIFAR-10 plan (configs/cifar10.yaml, profile cpu), part by part, from a fixed commit:
+#   nohup setsid scripts/cifar10_plan_sweep.sh COMMIT > cifar10-sweep.log 2>&1 &
+# Part 1: the sigma claim at the paper's beta = 1e-3, VIM and VIB at sigma 0.5, 1, 2.5, 3 seeds.
+# Part 2: Fig. 3 and Fig. 4a's beta grids for VIM at sigma 0.5 and 2.5 (with beta 10, 100) and VIB
+#         at sigma 2.5, seed 0.
+# Part 3: Fig. 4b (beta = 1, sigma 0.5-3) for both objectives, seed 0.
+# Part 4: the deterministic baseline, 3 seeds. The best-against-best seeds (each objective's
+#         (beta, sigma) chosen on validation from parts 1-3) are listed with their command in
+#         results/REPORT.md's CIFAR-10 section once parts 1-3 are in.
+# Finished runs are skipped and a stopped one resumes, so the script can be started again.
+set -u
+commit=${1:?usage: $0 COMMIT}
+here=$(cd "$(dirname "$0")" && pwd)
+sweep=(configs/cifar10.yaml --profile cpu --seeds 3 --jobs "${JOBS:-2}")
+"$here/fixed_commit_sweep.sh" "$commit" "${sweep[@]}" --match 'vim_sigma*_beta1e-03_seed*' 'vib_sigma*_beta1e-03_seed*'
+"$here/fixed_commit_sweep.sh" "$commit" "${sweep[@]}" --match 'vim_sigma0.5_beta*_seed0' 'vim_sigma2.5_beta*_seed0' 'vib_sigma2.5_beta*_seed0'
+"$here/fixed_commit_sweep.sh" "$commit" "${sweep[@]}" --match 'fig4b_*_seed0' '*_beta1e+00_seed0'
+"$here/fixed_commit_sweep.sh" "$commit" "${sweep[@]}" --match 'deterministic_seed*'
