@@ -27,7 +27,8 @@ COMMAND = ("`vimax sweep configs/tables2_3.yaml --profile paper --seeds 3 --jobs
            "'deterministic_seed0' 'vib_beta1e-03_sigma1_seed0' 'vim_beta1e-03_sigma1_seed0' "
            "'vim_beta1e+01_sigma1_seed0' ...` (seed 0 of each setting first; trains, attacks and "
            "clusters; `configs/table1.yaml --profile paper` then copies the runs); a sweep resumes where "
-           "it stopped when run again")
+           "it stopped when run again. `scripts/paper_schedule_sweep.sh` runs it in the background from a "
+           "fixed commit's worktree, seed by seed")
 
 
 def epochs_done(folder: Path) -> int:
