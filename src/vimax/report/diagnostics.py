@@ -35,13 +35,24 @@ def ratio_of(runs: list[RunResult]) -> Summary:
 
 
 def unique_runs(runs: list[RunResult]) -> list[RunResult]:
-    """The runs with distinct configs: a copy of a run in another sweep (same config, seed) counted once."""
-    seen, unique = set(), []
+    """The runs with distinct configs: a copy of a run in another sweep (same config, seed) counted once.
+
+    Of runs with the same config, the one measured most fully is kept (evaluated first, then with
+    the regulariser diagnostics), else the first: a run trained again to measure what an older
+    copy lacks stands for that config.
+    """
+    def fullness(run: RunResult) -> tuple[bool, bool]:
+        return run.evaluation is not None, diagnostic(run, "regulariser_grad_ratio") is not None
+
+    position: dict[str, int] = {}
+    unique: list[RunResult] = []
     for run in runs:
         key = json.dumps(run.config, sort_keys=True, default=str)
-        if key not in seen:
-            seen.add(key)
+        if key not in position:
+            position[key] = len(unique)
             unique.append(run)
+        elif fullness(run) > fullness(unique[position[key]]):
+            unique[position[key]] = run
     return unique
 
 
