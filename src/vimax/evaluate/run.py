@@ -154,8 +154,8 @@ def _diagnostics(saved: dict[str, Any], model, objective, config, dataset: Datas
 def _title(config, accuracy: dict[str, Any], representation: dict[str, Any]) -> str:
     """The latent plot's title: the objective with its beta and sigma, if it takes them."""
     settings = dataclasses.asdict(config.objective)  # only the settings this objective takes
-    hyper = ", ".join(f"{label}={settings[key]:g}" for key, label in (("beta", "beta"), ("prior_std", "sigma"))
-                      if settings.get(key) is not None)
+    named = (("beta", "beta"), ("prior_std", "sigma"))
+    hyper = ", ".join(f"{label}={settings[key]:g}" for key, label in named if settings.get(key) is not None)
     name = config.objective.name.upper() + (f" ({hyper})" if hyper else "")
     return (f"{name}: test error {100 * accuracy['test_error']:.2f}%, "
             f"ARI {representation['ari']:.3f}, Hoyer {representation['hoyer']:.3f}")
