@@ -4,6 +4,7 @@ named by id with their command, (β, σ) chosen on validation, the "one seed" ma
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,53 @@ def test_plan_run_ids_are_those_of_the_sweep_file():
     assert run_id(Point("vim", 2.5, 1.0, 0)) == "vim_sigma2.5_beta1e+00_seed0"  # Fig. 4b's σ = 2.5
     with pytest.raises(ValueError, match="not a run of the cpu profile"):
         run_id(Point("vib", 3.0, 1e-3, 0))
+
+
+def _plan_with_one_seed(results: Path, skip: set[Point] = frozenset(), unevaluated: set[Point] = frozenset()):
+    """Parts 1-3 of both objectives (their own seeds) and the baseline's 3 seeds. Validation errors put
+    VIM's best at (β = 1e-2, σ = 2.5) and VIB's at (β = 1e-4, σ = 0.5), both one seed; the highest Hoyer
+    is at VIM (β = 10, σ = 0.5) and VIB (β = 0.1, σ = 2.5), and higher still at VIB's collapsed β = 1."""
+    best = {("vim", 1e-2, 2.5): 0.25, ("vib", 1e-4, 0.5): 0.26}
+    sparse = {("vim", 10.0, 0.5): 0.30, ("vib", 0.1, 2.5): 0.31, ("vib", 1.0, 0.5): 0.40}
+    for point in {*candidate_points("vim"), *candidate_points("vib")} - set(skip):
+        key = (point.objective, point.beta, point.prior_std)
+        val = 0.90 if key == ("vib", 1.0, 0.5) else best.get(key, 0.28 + 0.001 * point.seed)
+        cifar_run(results, point.objective, point.beta, point.prior_std, point.seed, val, val=val,
+                  hoyer=None if point in unevaluated else sparse.get(key, 0.2))
+    for seed in (0, 1, 2):
+        cifar_run(results, "deterministic", None, None, seed, 0.28)
+
+
+def test_pending_runs_are_the_plan_left_then_the_best_settings_seeds(tmp_path, capsys):
+    """`vimax report --pending` lists, by sweep id, what the claims wait for: plan runs not trained or
+    not evaluated, then the seeds of each objective's validation-best setting and best other by Hoyer
+    (a collapsed model is never the best other); it writes no report."""
+    from vimax.cli import main
+    from vimax.report.cifar_claims import pending_points
+
+    results = tmp_path / "results"
+    _plan_with_one_seed(results)
+    expected = ["vim_sigma2.5_beta1e-02_seed1", "vim_sigma2.5_beta1e-02_seed2",
+                "vim_sigma0.5_beta1e+01_seed1", "vim_sigma0.5_beta1e+01_seed2",
+                "vib_sigma0.5_beta1e-04_seed1", "vib_sigma0.5_beta1e-04_seed2",
+                "vib_sigma2.5_beta1e-01_seed1", "vib_sigma2.5_beta1e-01_seed2"]
+    assert [run_id(p) for p in pending_points(collect(results))] == expected
+    assert main(["report", str(results), "--pending"]) == 0
+    assert capsys.readouterr().out.split() == expected
+    assert not (results / "REPORT.md").exists()
+
+    others = tmp_path / "others"
+    not_run, not_evaluated = Point("vib", 1.0, 1.0, 0), Point("vim", 2.5, 1e-3, 2)
+    _plan_with_one_seed(others, skip={not_run, Point("vim", 0.5, 1e-3, 1)}, unevaluated={not_evaluated})
+    shutil.rmtree(others / "cifar10" / "cpu" / "deterministic_seed1")
+    pending = [run_id(p) for p in pending_points(collect(others))]
+    assert pending[:4] == ["vim_sigma0.5_beta1e-03_seed1", "vim_sigma2.5_beta1e-03_seed2",
+                           "vib_sigma1_beta1e+00_seed0", "deterministic_seed1"]
+    assert pending[4:] == expected
+
+
+def test_pending_of_a_missing_results_folder_is_a_one_line_error(tmp_path, capsys):
+    from vimax.cli import main
+
+    assert main(["report", str(tmp_path / "nowhere"), "--pending"]) != 0
+    assert "does not exist" in capsys.readouterr().err

@@ -26,6 +26,7 @@ from vimax.report.cifar_plan import (
     PAPER_BETA,
     SWEEP,
     Point,
+    baseline_points,
     candidate_points,
     command,
     missing,
@@ -39,8 +40,8 @@ from vimax.report.layout import representation_value
 from vimax.report.mnist_figures import best_setting
 from vimax.report.stats import Summary, compare
 
-__all__ = ["AllOf", "sigma_claims", "best_claims", "representation_claims", "ERROR", "COLLAPSED",
-           "seeds_text", "value_text", "PAPER_SIGMA"]
+__all__ = ["AllOf", "sigma_claims", "best_claims", "representation_claims", "best_other", "pending_points",
+           "ERROR", "COLLAPSED", "seeds_text", "value_text", "PAPER_SIGMA"]
 
 ERROR = "metrics.test_error"
 VAL_ERROR = "metrics.val_error"
@@ -193,13 +194,8 @@ def representation_claims(runs: list[RunResult], chosen: dict, profile: str) -> 
     for objective in ("vim", "vib"):
         name, accuracy = objective.upper(), chosen.get(objective)
         unsettled += len(missing(runs, candidate_points(objective), representation=True))
-        runs_of = {}
-        for run in select(runs, SWEEP, objective=objective):
-            runs_of.setdefault((run.beta, run.prior_std), []).append(run)
-        candidates = {setting: group for setting, group in runs_of.items()
-                      if setting != accuracy and summary_of(group, hoyer).n
-                      and (summary_of(group, VAL_ERROR).mean or 0.0) < COLLAPSED}
-        other = max(candidates, key=lambda s: summary_of(candidates[s], hoyer).mean, default=None)
+        runs_of = _settings(runs, objective)
+        other = best_other(runs, objective, accuracy)
         arm = {key: [r for r in runs_of.get(key, []) if hoyer(r) is not None] if key else []
                for key in (accuracy, other)}
         needed = list(dict.fromkeys(_needed(runs, objective, accuracy, representation=True)
@@ -234,6 +230,43 @@ def representation_claims(runs: list[RunResult], chosen: dict, profile: str) -> 
                 "or not been evaluated." if unsettled else ""), "",
              *markdown_table(["objective", "model", "(β, σ)", "validation error (%)", "Hoyer", "ARI"], rows)]
     return claims, lines
+
+
+def _settings(runs: list[RunResult], objective: str) -> dict[tuple, list[RunResult]]:
+    """The finished runs of ``objective`` by (β, σ)."""
+    runs_of: dict[tuple, list[RunResult]] = {}
+    for run in select(runs, SWEEP, objective=objective):
+        runs_of.setdefault((run.beta, run.prior_std), []).append(run)
+    return runs_of
+
+
+def best_other(runs: list[RunResult], objective: str,
+               accuracy: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The (β, σ) of ``objective`` other than ``accuracy`` with the highest mean Hoyer, models at chance
+    (validation error ≥ :data:`COLLAPSED`) left out; None when there is none."""
+    candidates = {setting: group for setting, group in _settings(runs, objective).items()
+                  if setting != accuracy and summary_of(group, hoyer).n
+                  and (summary_of(group, VAL_ERROR).mean or 0.0) < COLLAPSED}
+    return max(candidates, key=lambda s: summary_of(candidates[s], hoyer).mean, default=None)
+
+
+def pending_points(runs: list[RunResult]) -> list[Point]:
+    """Every run the CIFAR-10 claims still wait for, in the plan's order: plan parts 1-3 of both
+    objectives (trained and evaluated), the deterministic baseline's seeds, then the seeds of each
+    objective's validation-best (β, σ) and of its best other model by Hoyer.
+
+    The best settings are the report's current choice, so they can move when new seeds land: run
+    the pending runs, then ask again, until none is left.
+    """
+    points = [*candidate_points("vim"), *candidate_points("vib")]
+    out = missing(runs, points, representation=True) + missing(runs, baseline_points())
+    for objective in ("vim", "vib"):
+        accuracy, _ = best_setting(select(runs, SWEEP, objective=objective))
+        other = best_other(runs, objective, accuracy)
+        for setting in (accuracy, other):
+            if setting is not None:
+                out += missing(runs, setting_points(objective, setting), representation=True)
+    return list(dict.fromkeys(out))
 
 
 def _needed(runs: list[RunResult], objective: str, setting: tuple[float, float] | None,
