@@ -11,8 +11,8 @@ import pytest
 from saved_results import write_run
 from scipy.stats import t as student_t
 
-from vimax.report import collect
-from vimax.report.cifar import cifar_section
+from vimax.report import collect, select
+from vimax.report.cifar import _chance_note, cifar_section
 from vimax.report.cifar_plan import (
     Point,
     baseline_points,
@@ -163,6 +163,10 @@ def test_a_collapsed_model_is_not_the_best_representation(tmp_path):
     text = sentence(section, "CIFAR-10, Fig. 3: VIB's best-accuracy model is not its best representation")
     assert "VIB best other (β = 1e-2, σ = 0.5) 0.201 ± 0.001 (n = 3) vs VIB best accuracy (β = 1e-3" in text
     assert ": reproduces**" in text
+    lines = {"VIB σ = 0.5": select(collect(results), "cifar10", objective="vib", prior_std=0.5)}
+    assert _chance_note(lines) == ("at chance (validation error ≥ 80 %), not a representation: "
+                                   "VIB σ = 0.5, β = 1")  # Fig. 3's note on its points
+    assert _chance_note({"VIM σ = 2.5": []}) == ""
 
 
 def test_single_seed_values_are_marked(tmp_path):

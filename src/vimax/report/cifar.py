@@ -12,6 +12,7 @@ from vimax.report import cifar_plan as plan
 from vimax.report.cifar_claims import (
     COLLAPSED,
     ERROR,
+    VAL_ERROR,
     ari,
     best_claims,
     hoyer,
@@ -76,6 +77,16 @@ def _fig4a_limits(series: list[Series]) -> tuple[tuple[float, float] | None, str
     return (low - pad, high + pad), note
 
 
+def _chance_note(lines: dict[str, list[RunResult]]) -> str:
+    """Fig. 3's note naming the points of models at chance (validation error ≥ :data:`COLLAPSED`): their
+    ARI and Hoyer describe no class information, and the claims leave them out; "" if there are none."""
+    off = [f"{label}, β = {fmt_beta(beta)}" for label, group in lines.items()
+           for beta, runs in sorted(group_by(group, "beta").items())
+           if beta is not None and (summary_of(runs, VAL_ERROR).mean or 0.0) >= COLLAPSED]
+    return (f"at chance (validation error ≥ {100 * COLLAPSED:.0f} %), not a representation: " + "; ".join(off)
+            if off else "")
+
+
 def _figures(mine: list[RunResult], context: Context, baseline) -> list[tuple[str, object]]:
     folder = context.folder
     lines = {_name(o, s): select(mine, objective=o, prior_std=s) for o, s in LINES}
@@ -84,6 +95,7 @@ def _figures(mine: list[RunResult], context: Context, baseline) -> list[tuple[st
                       baseline.mean),) if baseline.n else ()
     errors = [series_over(g, k, "beta", ERROR) for k, g in lines.items()]
     ylim, note = _fig4a_limits(errors)
+    chance = _chance_note(lines)
     return [
         ("Fig. 4a", errorbar_figure(errors, folder / "cifar10_fig4a.png", "Fig. 4a: CIFAR-10 test error vs β",
                                     "β", "test error (%)", scale=100, baselines=baseline_line, ylim=ylim,
@@ -93,10 +105,10 @@ def _figures(mine: list[RunResult], context: Context, baseline) -> list[tuple[st
                                     "σ", "test error (%)", logx=False, scale=100, baselines=baseline_line)),
         ("Fig. 3a", errorbar_figure([series_over(g, k, "beta", ari) for k, g in lines.items()],
                                     folder / "cifar10_fig3a.png", "Fig. 3a: adjusted Rand index vs β", "β",
-                                    "ARI")),
+                                    "ARI", note=chance)),
         ("Fig. 3b", errorbar_figure([series_over(g, k, "beta", hoyer) for k, g in lines.items()],
                                     folder / "cifar10_fig3b.png", "Fig. 3b: Hoyer sparsity vs β", "β",
-                                    "Hoyer")),
+                                    "Hoyer", note=chance)),
     ]
 
 

@@ -41,7 +41,7 @@ from vimax.report.mnist_figures import best_setting
 from vimax.report.stats import Summary, compare
 
 __all__ = ["AllOf", "sigma_claims", "best_claims", "representation_claims", "best_other", "pending_points",
-           "ERROR", "COLLAPSED", "seeds_text", "value_text", "PAPER_SIGMA"]
+           "ERROR", "VAL_ERROR", "COLLAPSED", "seeds_text", "value_text", "PAPER_SIGMA"]
 
 ERROR = "metrics.test_error"
 VAL_ERROR = "metrics.val_error"
