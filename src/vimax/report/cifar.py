@@ -8,6 +8,8 @@ hollow point on a line whose other points have more seeds).
 
 from __future__ import annotations
 
+import math
+
 from vimax.report import cifar_plan as plan
 from vimax.report.cifar_claims import (
     COLLAPSED,
@@ -15,6 +17,7 @@ from vimax.report.cifar_claims import (
     VAL_ERROR,
     ari,
     best_claims,
+    best_other,
     hoyer,
     representation_claims,
     sigma_claims,
@@ -44,11 +47,24 @@ def _name(objective: str, sigma: float) -> str:
     return f"{objective.upper()} σ = {sigma:g}"
 
 
-def _grid_table(lines: dict[str, list[RunResult]], axis: str, header: str, cell) -> list[str]:
-    """One row per value of ``axis`` ("beta" or "prior_std"), one column per line; ``cell`` words a group."""
+def _grid_table(lines: dict[str, list[RunResult]], axis: str, header: str, cell,
+                planned: dict[str, tuple[float, ...]] | None = None) -> list[str]:
+    """One row per value of ``axis`` ("beta" or "prior_std"), one column per line; ``cell`` words a group.
+
+    ``planned`` gives a line's values in the plan: an empty cell outside them reads "not in the plan"
+    (VIB's β grid ends at 1, where it collapses), not "not run".
+    """
     values = sorted({x for group in lines.values() for x in group_by(group, axis) if x is not None})
+
+    def text(label: str, group: list[RunResult], x: float) -> str:
+        chosen = select(group, **{axis: x})
+        if not chosen and planned and label in planned and not any(
+                math.isclose(x, v, rel_tol=1e-9) for v in planned[label]):
+            return "not in the plan"
+        return cell(chosen)
+
     rows = [[fmt_beta(x) if axis == "beta" else f"{x:g}",
-             *(cell(select(group, **{axis: x})) for group in lines.values())] for x in values]
+             *(text(label, group, x) for label, group in lines.items())] for x in values]
     return markdown_table([header, *lines], rows)
 
 
@@ -115,13 +131,15 @@ def _figures(mine: list[RunResult], context: Context, baseline) -> list[tuple[st
 def _plan_lines(runs: list[RunResult], chosen: dict, profile: str) -> list[str]:
     """Issue 13's plan: each part's runs, how many have finished, and the command for the rest."""
     best = [p for o, s in chosen.items() if s is not None for p in plan.setting_points(o, s)]
+    others = [p for o, s in chosen.items() if s is not None and best_other(runs, o, s) is not None
+              for p in plan.setting_points(o, best_other(runs, o, s))]
     parts = (("1. σ at β = 1e-3 (VIM and VIB at σ 0.5, 1, 2.5), 3 seeds",
               plan.sigma_claim_points("vim") + plan.sigma_claim_points("vib")),
              ("2. Fig. 3 and 4a (σ 0.5 and 2.5 of each over β, VIM to β = 100), one seed",
               plan.figure_points("vim") + plan.figure_points("vib")),
              ("3. Fig. 4b (β = 1, σ 0.5-3), one seed", plan.fig4b_points("vim") + plan.fig4b_points("vib")),
-             ("4. the validation-best (β, σ) of each, and the deterministic baseline, 3 seeds",
-              best + plan.baseline_points()))
+             ("4. the validation-best (β, σ) of each, its best other model by Hoyer (Fig. 3), and the "
+              "deterministic baseline, 3 seeds", best + others + plan.baseline_points()))
     rows, commands, everything = [], [], []
     for title, points in parts:
         points = list(dict.fromkeys(points))
@@ -136,14 +154,21 @@ def _plan_lines(runs: list[RunResult], chosen: dict, profile: str) -> list[str]:
              and not (run.metrics or {}).get("reused_from")]
     cost = ""
     if timed:
-        mean = sum(run.value("metrics.train_seconds") + (run.value("evaluation.seconds") or 0.0)
-                   for run in timed) / len(timed)
-        cost = (f" One run takes {fmt_duration(mean)} here (training and evaluation, mean of {len(timed)} "
-                f"runs), so the {len(everything)} missing runs need about "
-                f"{fmt_duration(mean * len(everything))} on one core, half that with `--jobs 2`."
-                if everything else "")
+        seconds = [run.value("metrics.train_seconds") + (run.value("evaluation.seconds") or 0.0)
+                   for run in timed]
+        mean = sum(seconds) / len(seconds)
+        if everything:
+            cost = (f" One run takes {fmt_duration(mean)} here (training and evaluation, mean of "
+                    f"{len(timed)} runs), so the {len(everything)} missing runs need about "
+                    f"{fmt_duration(mean * len(everything))} on one core, half that with `--jobs 2`.")
+        else:
+            cost = (f" Every planned run has finished: one run took {fmt_duration(mean)} of one core "
+                    f"(training and evaluation, mean of {len(timed)} runs, {fmt_duration(min(seconds))} to "
+                    f"{fmt_duration(max(seconds))} as machines and their load varied), "
+                    f"{fmt_duration(sum(seconds))} in all.")
     lines = [f"**Issue 13's plan** (sweep file `{plan.SWEEP_FILE}`, profile `{plan.PLAN_PROFILE}`; part 4 "
-             "follows the current validation-best settings, so it changes while parts 1-3 are running)."
+             "follows the current validation-best settings, so it changes while parts 1-3 are running; "
+             "`vimax report results --pending` prints the ids of the runs left)."
              + cost, "",
              *markdown_table(["part", "planned runs", "finished", "missing"], rows)]
     if commands:
@@ -163,6 +188,7 @@ def cifar_section(runs: list[RunResult], context: Context) -> Section:
     profile = context.profile
     baseline = summary_of(select(mine, objective="deterministic"), ERROR)
     lines = {_name(o, s): select(mine, objective=o, prior_std=s) for o, s in LINES}
+    planned = {_name(o, s): plan.BETAS[o] for o, s in LINES}
     sigma = {o: sigma_claims(mine, o, profile) for o in ("vim", "vib")}
     best, best_lines, chosen = best_claims(mine, profile)
     representation, representation_lines = representation_claims(mine, chosen, profile)
@@ -175,14 +201,14 @@ def cifar_section(runs: list[RunResult], context: Context) -> Section:
         *image_lines(context, _figures(mine, context, baseline)), "",
         "### Test error (Fig. 4)", "",
         "Fig. 4a, test error (%) vs β, both σ of each objective:", "",
-        *_grid_table(lines, "beta", "β", lambda g: value_text(summary_of(g, ERROR))), "",
+        *_grid_table(lines, "beta", "β", lambda g: value_text(summary_of(g, ERROR)), planned), "",
         "Fig. 4b, test error (%) vs σ at β = 1:", "",
         *_grid_table({"VIM β = 1": select(mine, objective="vim", beta=1.0),
                       "VIB β = 1": select(mine, objective="vib", beta=1.0)}, "prior_std", "σ",
                      lambda g: value_text(summary_of(g, ERROR))), "",
         "### Representation (Fig. 3)", "",
         "ARI · Hoyer of the test set's mean embeddings vs β (k-means, k = 10; the headline Hoyer):", "",
-        *_grid_table(lines, "beta", "β", _representation_cell), "",
+        *_grid_table(lines, "beta", "β", _representation_cell, planned), "",
         "### The paper's claims", "",
         f"σ at the paper's β = {fmt_beta(plan.PAPER_BETA)} (test error and validation error, %):", "",
         *markdown_table(["objective", "σ", "test error (%)", "validation error (%)"],
