@@ -202,8 +202,8 @@ def test_beta_scale_note_with_and_without_diagnostics(tmp_path):
             "β = 1: 89.56 % test error (KL 9.2e-4 nats, one seed). At the same β VIM is untouched: σ = 2.5, "
             "β = 1: 28.40 ± 0.00 % (n = 2) (the deterministic baseline: 28.00 %).") in body
     assert ("- **VIM's MMD² is inactive below β ~ 1 (measured)**: the measured gradient ratio ‖∇_z β·MMD²‖ / "
-            "‖∇_z CE‖ is below 0.001 (inactive) at σ = 2.5, β = 1e-3; at least 0.001 (active) at σ = 2.5, "
-            "β = 1; the final MMD² is σ = 2.5: 0.017 at every β < 1 run, 9.0e-3 at β = 1") in body
+            "‖∇_z CE‖ is below 0.001 (inactive) at (σ = 2.5, β = 1e-3); at least 0.001 (active) at (σ = 2.5, "
+            "β = 1); the final MMD² is σ = 2.5: 0.017 at every β < 1 run, 9.0e-3 at β = 1") in body
     assert "| VIM | 2.5 | 1e-3 | n = 2 | 27.70 ± 0.00 | 0.017 | 2.1e-3 | 2.1e-6 · 0.93 · 0.012 |" in body
     assert ("| VIB | 0.5 | 1 | one seed | 89.56 | 9.2e-4 | 4.0e-4 | not measured: trained before the "
             "diagnostics |") in body

@@ -115,8 +115,11 @@ def _inactive_line(groups: dict[tuple, list[RunResult]], baseline: float | None)
     measured_below = [k for k in measured if k[2] < 1.0]
     parts = []
     if measured:
-        words = ([f"below {INACTIVE:g} (inactive) at " + ", ".join(_name(k) for k in off)] if off else []) + (
-            [f"at least {INACTIVE:g} (active) at " + ", ".join(_name(k) for k in on)] if on else [])
+        def listed(keys) -> str:  # "(σ = 0.5, β = 1e-4), (σ = 2.5, β = 1e-3)"
+            return ", ".join(f"({_name(k)})" for k in keys)
+
+        words = ([f"below {INACTIVE:g} (inactive) at " + listed(off)] if off else []) + (
+            [f"at least {INACTIVE:g} (active) at " + listed(on)] if on else [])
         parts.append("the measured gradient ratio ‖∇_z β·MMD²‖ / ‖∇_z CE‖ is " + "; ".join(words))
     mmd = _mmd_words(vim)
     if mmd:
