@@ -17,7 +17,7 @@ from vimax.report.cifar_claims import (
     VAL_ERROR,
     ari,
     best_claims,
-    best_other,
+    compared_points,
     hoyer,
     representation_claims,
     sigma_claims,
@@ -130,16 +130,14 @@ def _figures(mine: list[RunResult], context: Context, baseline) -> list[tuple[st
 
 def _plan_lines(runs: list[RunResult], chosen: dict, profile: str) -> list[str]:
     """Issue 13's plan: each part's runs, how many have finished, and the command for the rest."""
-    best = [p for o, s in chosen.items() if s is not None for p in plan.setting_points(o, s)]
-    others = [p for o, s in chosen.items() if s is not None and best_other(runs, o, s) is not None
-              for p in plan.setting_points(o, best_other(runs, o, s))]
+    compared = [p for o, s in chosen.items() for p in compared_points(runs, o, s)]
     parts = (("1. σ at β = 1e-3 (VIM and VIB at σ 0.5, 1, 2.5), 3 seeds",
               plan.sigma_claim_points("vim") + plan.sigma_claim_points("vib")),
              ("2. Fig. 3 and 4a (σ 0.5 and 2.5 of each over β, VIM to β = 100), one seed",
               plan.figure_points("vim") + plan.figure_points("vib")),
              ("3. Fig. 4b (β = 1, σ 0.5-3), one seed", plan.fig4b_points("vim") + plan.fig4b_points("vib")),
              ("4. the validation-best (β, σ) of each, its best other model by Hoyer (Fig. 3), and the "
-              "deterministic baseline, 3 seeds", best + others + plan.baseline_points()))
+              "deterministic baseline, 3 seeds", compared + plan.baseline_points()))
     rows, commands, everything = [], [], []
     for title, points in parts:
         points = list(dict.fromkeys(points))

@@ -40,8 +40,8 @@ from vimax.report.layout import representation_value
 from vimax.report.mnist_figures import best_setting
 from vimax.report.stats import Summary, compare
 
-__all__ = ["AllOf", "sigma_claims", "best_claims", "representation_claims", "best_other", "pending_points",
-           "ERROR", "VAL_ERROR", "COLLAPSED", "seeds_text", "value_text", "PAPER_SIGMA"]
+__all__ = ["AllOf", "sigma_claims", "best_claims", "representation_claims", "best_other", "compared_points",
+           "pending_points", "ERROR", "VAL_ERROR", "COLLAPSED", "seeds_text", "value_text", "PAPER_SIGMA"]
 
 ERROR = "metrics.test_error"
 VAL_ERROR = "metrics.val_error"
@@ -262,11 +262,18 @@ def pending_points(runs: list[RunResult]) -> list[Point]:
     out = missing(runs, points, representation=True) + missing(runs, baseline_points())
     for objective in ("vim", "vib"):
         accuracy, _ = best_setting(select(runs, SWEEP, objective=objective))
-        other = best_other(runs, objective, accuracy)
-        for setting in (accuracy, other):
-            if setting is not None:
-                out += missing(runs, setting_points(objective, setting), representation=True)
+        out += missing(runs, compared_points(runs, objective, accuracy), representation=True)
     return list(dict.fromkeys(out))
+
+
+def compared_points(runs: list[RunResult], objective: str,
+                    accuracy: tuple[float, float] | None) -> list[Point]:
+    """The 3 seeds of ``objective``'s best-accuracy (β, σ) and of its best other model by Hoyer (none
+    when there is no best-accuracy setting yet): the runs claims 2 and 3 compare."""
+    if accuracy is None:
+        return []
+    other = best_other(runs, objective, accuracy)
+    return setting_points(objective, accuracy) + (setting_points(objective, other) if other else [])
 
 
 def _needed(runs: list[RunResult], objective: str, setting: tuple[float, float] | None,
